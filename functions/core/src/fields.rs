@@ -1,0 +1,373 @@
+//! Field rules shared by the three log kinds: required vs optional, types,
+//! UUIDs, timestamps, enumerations, IP addresses, lengths and ranges.
+//!
+//! Each check takes the field's name so that a failure says which field was
+//! wrong and how, in a sentence a person reads in `dead_letters.detail`.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+use chrono::DateTime;
+use uuid::Uuid;
+
+use crate::json::Json;
+use crate::reason::Rejection;
+
+/// 2000-01-01T00:00:00Z in epoch milliseconds: the earliest accepted time.
+pub const MIN_TIMESTAMP_MS: i64 = 946_684_800_000;
+/// 2100-01-01T00:00:00Z in epoch milliseconds: the first time not accepted.
+pub const MAX_TIMESTAMP_MS: i64 = 4_102_444_800_000;
+/// Longest accepted `user_id`, in bytes.
+pub const MAX_USER_ID_BYTES: usize = 128;
+
+/// How much of an offending value a detail message quotes.
+const QUOTE_CHARS: usize = 64;
+
+/// Quotes a value for a detail message, cut to a readable length.
+pub fn quote(s: &str) -> String {
+    let mut out: String = s.chars().take(QUOTE_CHARS).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    format!("{out:?}")
+}
+
+/// A required field: absent or null is `missing_field`.
+pub fn required<'a>(name: &str, value: Option<Json<'a>>) -> Result<Json<'a>, Rejection> {
+    match value {
+        None | Some(Json::Null) => Err(Rejection::missing(name)),
+        Some(v) => Ok(v),
+    }
+}
+
+/// An optional field: null is the same as absent.
+pub fn optional(value: Option<Json<'_>>) -> Option<Json<'_>> {
+    match value {
+        None | Some(Json::Null) => None,
+        Some(v) => Some(v),
+    }
+}
+
+/// The field as a string, or `invalid_field` naming the type it had.
+pub fn string<'a>(name: &str, value: Json<'a>) -> Result<Cow<'a, str>, Rejection> {
+    match value {
+        Json::Str(s) => Ok(s),
+        other => Err(Rejection::invalid(
+            name,
+            format_args!("must be a string, got {}", other.type_name()),
+        )),
+    }
+}
+
+/// A string of at most `max` bytes.
+pub fn bounded_string<'a>(
+    name: &str,
+    value: Json<'a>,
+    min: usize,
+    max: usize,
+) -> Result<Cow<'a, str>, Rejection> {
+    let s = string(name, value)?;
+    if s.len() < min {
+        return Err(Rejection::invalid(name, "must not be empty"));
+    }
+    if s.len() > max {
+        return Err(Rejection::invalid(
+            name,
+            format_args!("is {} bytes long, more than the {max} allowed", s.len()),
+        ));
+    }
+    Ok(s)
+}
+
+/// A string cut to at most `max` bytes on a character boundary.
+pub fn truncated_string(name: &str, value: Json<'_>, max: usize) -> Result<String, Rejection> {
+    let s = string(name, value)?;
+    if s.len() <= max {
+        return Ok(s.into_owned());
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    Ok(s[..end].to_owned())
+}
+
+/// `user_id`: a non-empty string of at most 128 bytes.
+pub fn user_id(value: Option<Json<'_>>) -> Result<String, Rejection> {
+    let v = required("user_id", value)?;
+    Ok(bounded_string("user_id", v, 1, MAX_USER_ID_BYTES)?.into_owned())
+}
+
+/// A UUID in any of the usual text forms, stored canonically.
+pub fn uuid(name: &str, value: Json<'_>) -> Result<Uuid, Rejection> {
+    let s = string(name, value)?;
+    Uuid::try_parse(&s)
+        .map_err(|_| Rejection::invalid(name, format_args!("is not a UUID: {}", quote(&s))))
+}
+
+/// A boolean.
+pub fn boolean(name: &str, value: Json<'_>) -> Result<bool, Rejection> {
+    match value {
+        Json::Bool(b) => Ok(b),
+        other => Err(Rejection::invalid(
+            name,
+            format_args!("must be true or false, got {}", other.type_name()),
+        )),
+    }
+}
+
+/// An integer in `min..=max`. A number with a fraction is not an integer.
+pub fn integer(name: &str, value: Json<'_>, min: i64, max: i64) -> Result<i64, Rejection> {
+    let n = match value {
+        Json::UInt(n) => i64::try_from(n).unwrap_or(i64::MAX),
+        Json::Int(n) => n,
+        other => {
+            return Err(Rejection::invalid(
+                name,
+                format_args!("must be an integer, got {}", other.type_name()),
+            ))
+        }
+    };
+    if n < min || n > max {
+        return Err(Rejection::invalid(
+            name,
+            format_args!("is {n}, outside {min}..={max}"),
+        ));
+    }
+    Ok(n)
+}
+
+/// An IPv4 or IPv6 address in text form.
+pub fn ip_address(name: &str, value: Json<'_>) -> Result<IpAddr, Rejection> {
+    let s = string(name, value)?;
+    s.parse::<IpAddr>().map_err(|_| {
+        Rejection::invalid(
+            name,
+            format_args!("is not an IPv4 or IPv6 address: {}", quote(&s)),
+        )
+    })
+}
+
+/// One of `allowed`, matched case-insensitively after trimming; returns the
+/// stored (lowercase) spelling.
+pub fn one_of(
+    name: &str,
+    value: Json<'_>,
+    allowed: &'static [&'static str],
+) -> Result<&'static str, Rejection> {
+    let s = string(name, value)?;
+    let trimmed = s.trim();
+    allowed
+        .iter()
+        .copied()
+        .find(|a| a.eq_ignore_ascii_case(trimmed))
+        .ok_or_else(|| {
+            Rejection::invalid(
+                name,
+                format_args!("is {}, not one of {}", quote(&s), allowed.join(", ")),
+            )
+        })
+}
+
+/// A log timestamp as epoch milliseconds (UTC, sub-millisecond digits
+/// dropped): RFC 3339 text with `Z` or an offset, or an integer of epoch
+/// milliseconds, within [2000-01-01, 2100-01-01).
+pub fn timestamp(name: &str, value: Json<'_>) -> Result<i64, Rejection> {
+    let ms = match value {
+        Json::Str(s) => DateTime::parse_from_rfc3339(s.trim())
+            .map_err(|_| {
+                Rejection::invalid(
+                    name,
+                    format_args!(
+                        "is not an RFC 3339 time with a zone (like 2026-11-25T14:00:00.123Z): {}",
+                        quote(&s)
+                    ),
+                )
+            })?
+            .timestamp_millis(),
+        Json::UInt(n) => i64::try_from(n).unwrap_or(i64::MAX),
+        Json::Int(n) => n,
+        other => {
+            return Err(Rejection::invalid(
+                name,
+                format_args!(
+                    "must be an RFC 3339 string or integer epoch milliseconds, got {}",
+                    other.type_name()
+                ),
+            ))
+        }
+    };
+    if !(MIN_TIMESTAMP_MS..MAX_TIMESTAMP_MS).contains(&ms) {
+        let hint = if (0..MIN_TIMESTAMP_MS / 1000 * 100).contains(&ms) {
+            " (epoch seconds? integers are read as epoch milliseconds)"
+        } else {
+            ""
+        };
+        return Err(Rejection::invalid(
+            name,
+            format_args!("is {ms} ms since the epoch, outside 2000-01-01..2100-01-01{hint}"),
+        ));
+    }
+    Ok(ms)
+}
+
+/// An object's members, or `invalid_field`.
+pub fn object<'a>(name: &str, value: Json<'a>) -> Result<Vec<(Cow<'a, str>, Json<'a>)>, Rejection> {
+    match value {
+        Json::Object(members) => Ok(members),
+        other => Err(Rejection::invalid(
+            name,
+            format_args!("must be an object, got {}", other.type_name()),
+        )),
+    }
+}
+
+/// Takes member `key` out of an object's members (the last one wins, as in
+/// most JSON readers).
+pub fn take<'a>(members: &mut [(Cow<'a, str>, Json<'a>)], key: &str) -> Option<Json<'a>> {
+    members
+        .iter_mut()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| std::mem::replace(v, Json::Null))
+}
+
+/// An ISO 3166-1 alpha-2 country code, stored uppercase.
+pub fn country(name: &str, value: Json<'_>) -> Result<String, Rejection> {
+    let s = string(name, value)?;
+    let upper = s.trim().to_ascii_uppercase();
+    if upper.len() == 2 && COUNTRY_CODES.binary_search(&upper.as_str()).is_ok() {
+        Ok(upper)
+    } else {
+        Err(Rejection::invalid(
+            name,
+            format_args!("is {}, not an ISO 3166-1 alpha-2 country code", quote(&s)),
+        ))
+    }
+}
+
+/// The ISO 3166-1 alpha-2 codes officially assigned, plus XK (Kosovo, used by
+/// GeoIP databases), sorted for binary search.
+static COUNTRY_CODES: &[&str] = &[
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
+    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
+    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
+    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
+    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
+    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
+    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
+    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
+    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
+    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
+    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
+    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
+    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "VN", "VU", "WF", "WS", "XK", "YE", "YT", "ZA", "ZM", "ZW",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reason::ReasonCode;
+
+    fn s(v: &str) -> Json<'_> {
+        Json::Str(Cow::Borrowed(v))
+    }
+
+    #[test]
+    fn country_list_is_sorted_and_unique() {
+        assert!(COUNTRY_CODES.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(COUNTRY_CODES.len(), 250);
+    }
+
+    #[test]
+    fn timestamps_follow_the_rules() {
+        assert_eq!(
+            timestamp("t", s("2026-11-25T14:00:00.123456Z")).unwrap(),
+            1_795_615_200_123
+        );
+        assert_eq!(
+            timestamp("t", s("2026-11-25T16:00:00.123+02:00")).unwrap(),
+            1_795_615_200_123
+        );
+        assert_eq!(
+            timestamp("t", Json::UInt(1_795_615_200_123)).unwrap(),
+            1_795_615_200_123
+        );
+        for bad in [
+            s("2026-11-25T14:00:00"),
+            s("yesterday"),
+            Json::Float(1_795_615_200_123.0),
+            Json::Bool(true),
+            Json::UInt(1_795_615_200),
+            Json::UInt(MAX_TIMESTAMP_MS as u64),
+            Json::Int(-1),
+            s("1999-12-31T23:59:59.999Z"),
+        ] {
+            let err = timestamp("t", bad.clone()).unwrap_err();
+            assert_eq!(err.reason, ReasonCode::InvalidField, "{bad:?}");
+            assert!(err.detail.starts_with("field `t`"), "{}", err.detail);
+        }
+        assert!(timestamp("t", Json::UInt(1_795_615_200))
+            .unwrap_err()
+            .detail
+            .contains("epoch seconds"));
+        assert_eq!(
+            timestamp("t", Json::UInt(MIN_TIMESTAMP_MS as u64)).unwrap(),
+            MIN_TIMESTAMP_MS
+        );
+    }
+
+    #[test]
+    fn enums_are_trimmed_and_case_insensitive() {
+        const KINDS: &[&str] = &["login", "logout"];
+        assert_eq!(one_of("e", s("  LogIn "), KINDS).unwrap(), "login");
+        let err = one_of("e", s("signin"), KINDS).unwrap_err();
+        assert_eq!(err.reason, ReasonCode::InvalidField);
+        assert!(err.detail.contains("login, logout"));
+        assert!(one_of("e", Json::UInt(1), KINDS).is_err());
+    }
+
+    #[test]
+    fn strings_lengths_and_truncation() {
+        assert!(bounded_string("r", s(""), 1, 4).is_err());
+        assert!(bounded_string("r", s("abcde"), 1, 4).is_err());
+        assert_eq!(bounded_string("r", s("abcd"), 1, 4).unwrap(), "abcd");
+        // "é" is two bytes: a cut at 3 bytes must not split it.
+        assert_eq!(truncated_string("u", s("aéé"), 4).unwrap(), "aé");
+        assert_eq!(truncated_string("u", s("abc"), 4).unwrap(), "abc");
+        assert_eq!(user_id(None).unwrap_err().reason, ReasonCode::MissingField);
+        assert_eq!(
+            user_id(Some(Json::Null)).unwrap_err().reason,
+            ReasonCode::MissingField
+        );
+        assert_eq!(
+            user_id(Some(s(&"x".repeat(129)))).unwrap_err().reason,
+            ReasonCode::InvalidField
+        );
+        assert_eq!(user_id(Some(s(&"x".repeat(128)))).unwrap().len(), 128);
+    }
+
+    #[test]
+    fn scalars() {
+        assert!(uuid("id", s("not-a-uuid")).is_err());
+        assert_eq!(
+            uuid("id", s("6F9619FF-8B86-D011-B42D-00C04FC964FF"))
+                .unwrap()
+                .to_string(),
+            "6f9619ff-8b86-d011-b42d-00c04fc964ff"
+        );
+        assert!(ip_address("ip", s("10.0.0.256")).is_err());
+        assert!(ip_address("ip", s("2001:db8::1")).is_ok());
+        assert_eq!(integer("n", Json::UInt(5), 0, 5).unwrap(), 5);
+        assert!(integer("n", Json::UInt(6), 0, 5).is_err());
+        assert!(integer("n", Json::Int(-1), 0, 5).is_err());
+        assert!(integer("n", Json::Float(1.0), 0, 5).is_err());
+        assert!(boolean("b", s("true")).is_err());
+        assert_eq!(country("c", s("de")).unwrap(), "DE");
+        assert!(country("c", s("ZZ")).is_err());
+        assert!(country("c", s("DEU")).is_err());
+    }
+}

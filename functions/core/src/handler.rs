@@ -1,0 +1,95 @@
+//! The handler every function runs: decode → validate → transform → store,
+//! one summary line a batch. The same code serves Lambda, `logpipe replay`
+//! and the local event source mapping.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_lambda_events::event::kafka::KafkaEvent;
+
+use crate::batch::{process_event, BatchSummary, ProcessedBatch, Router};
+use crate::event::EventError;
+use crate::sink::{CassandraSink, SinkError};
+
+/// Why an invocation failed. Either way the event source mapping retries
+/// the batch; a malformed event will fail again and goes to the mapping's
+/// on-failure destination.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The payload is not a usable Kafka event.
+    #[error(transparent)]
+    Event(#[from] EventError),
+    /// A write failed after its retries: nothing of this batch may be
+    /// acknowledged.
+    #[error("storage failure, batch not acknowledged: {0}")]
+    Storage(Box<SinkError>),
+}
+
+impl From<SinkError> for HandlerError {
+    fn from(e: SinkError) -> Self {
+        HandlerError::Storage(Box::new(e))
+    }
+}
+
+impl HandlerError {
+    /// Whether retrying the same batch could succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, HandlerError::Storage(_))
+    }
+}
+
+/// A function: which topics it owns, and where it stores them.
+#[derive(Clone)]
+pub struct Function {
+    router: Router,
+    sink: Option<Arc<CassandraSink>>,
+}
+
+impl Function {
+    /// A function routing with `router` and storing to `sink` (`None`
+    /// validates and transforms without storing).
+    pub fn new(router: Router, sink: Option<Arc<CassandraSink>>) -> Self {
+        Function { router, sink }
+    }
+
+    /// The router.
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
+    /// Handles one event and returns its summary.
+    pub async fn handle(&self, event: &KafkaEvent) -> Result<BatchSummary, HandlerError> {
+        self.handle_detailed(event).await.map(|b| b.summary())
+    }
+
+    /// Handles one event and returns everything it became.
+    pub async fn handle_detailed(
+        &self,
+        event: &KafkaEvent,
+    ) -> Result<ProcessedBatch, HandlerError> {
+        let started = Instant::now();
+        let batch = process_event(&self.router, event)?;
+        let validated = started.elapsed();
+        if let Some(sink) = &self.sink {
+            if let Err(e) = sink.store(&batch).await {
+                tracing::error!(
+                    error = %e,
+                    records = batch.rows.len() + batch.dead_letters.len(),
+                    "batch failed; it will be retried"
+                );
+                return Err(e.into());
+            }
+        }
+        let s = batch.summary();
+        tracing::info!(
+            records = s.records,
+            written = s.written,
+            dead_lettered = s.dead_lettered,
+            reasons = ?batch.reasons,
+            validate_ms = validated.as_secs_f64() * 1e3,
+            total_ms = started.elapsed().as_secs_f64() * 1e3,
+            "batch stored"
+        );
+        Ok(batch)
+    }
+}

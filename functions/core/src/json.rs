@@ -1,0 +1,162 @@
+//! A borrowed view of one JSON value, as the validator needs it.
+//!
+//! Log fields are deserialized into [`Json`] rather than straight into typed
+//! fields so that a wrong type becomes an `invalid_field` naming the field,
+//! not a serde error about the whole document. Strings borrow from the input
+//! when they carry no escapes.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+/// One JSON value. Arrays are not looked into: no log field takes one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A negative integer.
+    Int(i64),
+    /// A non-negative integer.
+    UInt(u64),
+    /// A number with a fraction or exponent.
+    Float(f64),
+    /// A string.
+    Str(Cow<'a, str>),
+    /// An object, its members in document order.
+    Object(Vec<(Cow<'a, str>, Json<'a>)>),
+    /// An array (contents skipped).
+    Array,
+}
+
+impl Json<'_> {
+    /// The JSON type's name, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Json::Null => "null",
+            Json::Bool(_) => "a boolean",
+            Json::Int(_) | Json::UInt(_) => "an integer",
+            Json::Float(_) => "a non-integer number",
+            Json::Str(_) => "a string",
+            Json::Object(_) => "an object",
+            Json::Array => "an array",
+        }
+    }
+}
+
+/// A string that borrows from the input where it can.
+pub struct BorrowedStr<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for BorrowedStr<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StrVisitor;
+        impl<'de> Visitor<'de> for StrVisitor {
+            type Value = BorrowedStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(BorrowedStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(BorrowedStr(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(BorrowedStr(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(StrVisitor)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Json<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Json<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Json::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Json::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        Json::deserialize(d)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Json::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(if v >= 0 {
+            Json::UInt(v as u64)
+        } else {
+            Json::Int(v)
+        })
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Json::UInt(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Json::Float(v))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Json::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Json::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Json::Str(Cow::Owned(v)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Json::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Vec::new();
+        while let Some(BorrowedStr(key)) = map.next_key::<BorrowedStr<'de>>()? {
+            let value = map.next_value::<Json<'de>>()?;
+            members.push((key, value));
+        }
+        Ok(Json::Object(members))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_kind_and_borrows_plain_strings() {
+        let v: Json = serde_json::from_str(
+            r#"{"a":null,"b":true,"c":-3,"d":4,"e":1.5,"f":"x","g":"\u0041","h":[1,{"x":2}],"i":{"j":1}}"#,
+        )
+        .unwrap();
+        let Json::Object(members) = v else {
+            panic!("not an object")
+        };
+        assert_eq!(members[0].1, Json::Null);
+        assert_eq!(members[1].1, Json::Bool(true));
+        assert_eq!(members[2].1, Json::Int(-3));
+        assert_eq!(members[3].1, Json::UInt(4));
+        assert_eq!(members[4].1, Json::Float(1.5));
+        assert!(matches!(members[5].1, Json::Str(Cow::Borrowed("x"))));
+        assert!(matches!(&members[6].1, Json::Str(Cow::Owned(s)) if s == "A"));
+        assert_eq!(members[7].1, Json::Array);
+        assert_eq!(
+            members[8].1,
+            Json::Object(vec![("j".into(), Json::UInt(1))])
+        );
+    }
+}

@@ -1,0 +1,524 @@
+//! The three log kinds: their JSON fields, their rules, and the rows they
+//! become. Each `*_row` function is pure: a UTF-8 JSON document and the
+//! record's position in → a row ready to bind, or the reason it is refused.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use crate::column::Opt;
+use scylla::value::{CqlDate, CqlTimestamp};
+use scylla::SerializeRow;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+use crate::fields::{self, optional, required};
+use crate::json::Json;
+use crate::reason::{ReasonCode, Rejection};
+use crate::topics::LogKind;
+
+/// Accepted `event_type` values of auth logs.
+pub const AUTH_EVENT_TYPES: &[&str] = &[
+    "login",
+    "logout",
+    "login_failed",
+    "password_reset",
+    "token_refresh",
+    "mfa_challenge",
+];
+/// Accepted `auth_method` values.
+pub const AUTH_METHODS: &[&str] = &["password", "oauth", "sso", "mfa", "api_key"];
+/// Accepted `event_type` values of session logs.
+pub const SESSION_EVENT_TYPES: &[&str] = &["session_start", "session_end", "heartbeat"];
+/// Accepted `device.type` values.
+pub const DEVICE_TYPES: &[&str] = &["desktop", "mobile", "tablet", "other"];
+/// Accepted `action` values of activity logs.
+pub const ACTIONS: &[&str] = &[
+    "page_view",
+    "click",
+    "search",
+    "add_to_cart",
+    "remove_from_cart",
+    "checkout",
+    "purchase",
+];
+
+/// Longest `failure_reason`, in bytes.
+pub const MAX_FAILURE_REASON_BYTES: usize = 256;
+/// `user_agent` is cut to this many bytes.
+pub const MAX_USER_AGENT_BYTES: usize = 512;
+/// Longest `resource`, in bytes.
+pub const MAX_RESOURCE_BYTES: usize = 2048;
+/// Longest session `duration_ms`: 30 days.
+pub const MAX_SESSION_DURATION_MS: i64 = 2_592_000_000;
+/// Most `pages_viewed` in one session.
+pub const MAX_PAGES_VIEWED: i64 = 1_000_000;
+/// Longest activity `duration_ms`: one day.
+pub const MAX_ACTIVITY_DURATION_MS: i64 = 86_400_000;
+
+/// Where a record came from in Kafka; stored with every row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// Kafka partition.
+    pub partition: i32,
+    /// Offset within the partition.
+    pub offset: i64,
+}
+
+/// A row of `auth_logs`.
+#[derive(Debug, Clone, PartialEq, SerializeRow)]
+pub struct AuthRow {
+    pub user_id: String,
+    pub day: CqlDate,
+    pub event_time: CqlTimestamp,
+    pub event_id: Uuid,
+    pub event_type: &'static str,
+    pub success: bool,
+    pub ip_address: IpAddr,
+    pub auth_method: Opt<&'static str>,
+    pub failure_reason: Opt<String>,
+    pub user_agent: Opt<String>,
+    pub country: Opt<String>,
+    pub city: Opt<String>,
+    pub source_partition: i32,
+    pub source_offset: i64,
+}
+
+/// A row of `session_logs`.
+#[derive(Debug, Clone, PartialEq, SerializeRow)]
+pub struct SessionRow {
+    pub user_id: String,
+    pub day: CqlDate,
+    pub event_time: CqlTimestamp,
+    pub session_id: Uuid,
+    pub event_type: &'static str,
+    pub ip_address: Opt<IpAddr>,
+    pub device_type: Opt<&'static str>,
+    pub os: Opt<String>,
+    pub browser: Opt<String>,
+    pub duration_ms: Opt<i64>,
+    pub pages_viewed: Opt<i32>,
+    pub source_partition: i32,
+    pub source_offset: i64,
+}
+
+/// A row of `activity_logs`.
+#[derive(Debug, Clone, PartialEq, SerializeRow)]
+pub struct ActivityRow {
+    pub user_id: String,
+    pub day: CqlDate,
+    pub event_time: CqlTimestamp,
+    pub event_id: Uuid,
+    pub session_id: Opt<Uuid>,
+    pub action: &'static str,
+    pub resource: String,
+    pub duration_ms: Opt<i64>,
+    pub metadata: Opt<BTreeMap<String, String>>,
+    pub source_partition: i32,
+    pub source_offset: i64,
+}
+
+/// A validated log of any kind, ready to insert.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogRow {
+    Auth(AuthRow),
+    Session(SessionRow),
+    Activity(ActivityRow),
+}
+
+impl LogRow {
+    /// The kind of log this row holds.
+    pub fn kind(&self) -> LogKind {
+        match self {
+            LogRow::Auth(_) => LogKind::Auth,
+            LogRow::Session(_) => LogKind::Session,
+            LogRow::Activity(_) => LogKind::Activity,
+        }
+    }
+}
+
+/// The columns of each table, in the order `schema.cql` declares them.
+pub fn columns(kind: LogKind) -> &'static [&'static str] {
+    match kind {
+        LogKind::Auth => &[
+            "user_id",
+            "day",
+            "event_time",
+            "event_id",
+            "event_type",
+            "success",
+            "ip_address",
+            "auth_method",
+            "failure_reason",
+            "user_agent",
+            "country",
+            "city",
+            "source_partition",
+            "source_offset",
+        ],
+        LogKind::Session => &[
+            "user_id",
+            "day",
+            "event_time",
+            "session_id",
+            "event_type",
+            "ip_address",
+            "device_type",
+            "os",
+            "browser",
+            "duration_ms",
+            "pages_viewed",
+            "source_partition",
+            "source_offset",
+        ],
+        LogKind::Activity => &[
+            "user_id",
+            "day",
+            "event_time",
+            "event_id",
+            "session_id",
+            "action",
+            "resource",
+            "duration_ms",
+            "metadata",
+            "source_partition",
+            "source_offset",
+        ],
+    }
+}
+
+/// Validates one UTF-8 JSON document as a log of `kind`.
+pub fn to_row(kind: LogKind, text: &str, at: Position) -> Result<LogRow, Rejection> {
+    match kind {
+        LogKind::Auth => auth_row(text, at).map(LogRow::Auth),
+        LogKind::Session => session_row(text, at).map(LogRow::Session),
+        LogKind::Activity => activity_row(text, at).map(LogRow::Activity),
+    }
+}
+
+/// Reads the top-level object into `T`, telling `invalid_json` from
+/// `not_an_object`.
+fn read_object<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, Rejection> {
+    let first = text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .as_bytes()
+        .first();
+    if first != Some(&b'{') {
+        // Not an object: but is it JSON at all?
+        return Err(match serde_json::from_str::<IgnoredAny>(text) {
+            Ok(_) => Rejection::new(
+                ReasonCode::NotAnObject,
+                format!(
+                    "value is JSON but not an object (it starts with {})",
+                    first_token(text)
+                ),
+            ),
+            Err(e) => invalid_json(&e),
+        });
+    }
+    serde_json::from_str::<T>(text).map_err(|e| invalid_json(&e))
+}
+
+fn first_token(text: &str) -> String {
+    fields::quote(text.trim_start().get(..1).unwrap_or(""))
+}
+
+fn invalid_json(e: &serde_json::Error) -> Rejection {
+    Rejection::new(
+        ReasonCode::InvalidJson,
+        format!("value is not valid JSON: {e}"),
+    )
+}
+
+fn time_and_day(value: Option<Json<'_>>) -> Result<(CqlTimestamp, CqlDate), Rejection> {
+    let ms = fields::timestamp("timestamp", required("timestamp", value)?)?;
+    Ok((CqlTimestamp(ms), day_of(ms)))
+}
+
+/// The UTC day of an epoch-millisecond time, as a CQL `date`.
+pub fn day_of(ms: i64) -> CqlDate {
+    let days = ms.div_euclid(86_400_000);
+    CqlDate((days + (1i64 << 31)) as u32)
+}
+
+fn unset_if_none<T>(v: Option<T>) -> Opt<T> {
+    Opt(v)
+}
+
+/// Applies `check` to an optional field.
+fn opt<'a, T>(
+    value: Option<Json<'a>>,
+    check: impl FnOnce(Json<'a>) -> Result<T, Rejection>,
+) -> Result<Opt<T>, Rejection> {
+    optional(value).map(check).transpose().map(unset_if_none)
+}
+
+#[derive(Deserialize)]
+struct AuthFields<'a> {
+    #[serde(borrow)]
+    event_id: Option<Json<'a>>,
+    #[serde(borrow)]
+    user_id: Option<Json<'a>>,
+    #[serde(borrow)]
+    timestamp: Option<Json<'a>>,
+    #[serde(borrow)]
+    event_type: Option<Json<'a>>,
+    #[serde(borrow)]
+    success: Option<Json<'a>>,
+    #[serde(borrow)]
+    ip_address: Option<Json<'a>>,
+    #[serde(borrow)]
+    auth_method: Option<Json<'a>>,
+    #[serde(borrow)]
+    failure_reason: Option<Json<'a>>,
+    #[serde(borrow)]
+    user_agent: Option<Json<'a>>,
+    #[serde(borrow)]
+    geo: Option<Json<'a>>,
+}
+
+/// Validates an auth log.
+pub fn auth_row(text: &str, at: Position) -> Result<AuthRow, Rejection> {
+    let f: AuthFields = read_object(text)?;
+    let event_id = fields::uuid("event_id", required("event_id", f.event_id)?)?;
+    let user_id = fields::user_id(f.user_id)?;
+    let (event_time, day) = time_and_day(f.timestamp)?;
+    let event_type = fields::one_of(
+        "event_type",
+        required("event_type", f.event_type)?,
+        AUTH_EVENT_TYPES,
+    )?;
+    let success = fields::boolean("success", required("success", f.success)?)?;
+    let ip_address = fields::ip_address("ip_address", required("ip_address", f.ip_address)?)?;
+    let auth_method = opt(f.auth_method, |v| {
+        fields::one_of("auth_method", v, AUTH_METHODS)
+    })?;
+    let failure_reason = opt(f.failure_reason, |v| {
+        fields::bounded_string("failure_reason", v, 0, MAX_FAILURE_REASON_BYTES)
+            .map(Cow::into_owned)
+    })?;
+    let user_agent = opt(f.user_agent, |v| {
+        fields::truncated_string("user_agent", v, MAX_USER_AGENT_BYTES)
+    })?;
+    let (country, city) = match optional(f.geo) {
+        None => (Opt(None), Opt(None)),
+        Some(geo) => {
+            let mut members = fields::object("geo", geo)?;
+            let country = opt(fields::take(&mut members, "country"), |v| {
+                fields::country("geo.country", v)
+            })?;
+            let city = opt(fields::take(&mut members, "city"), |v| {
+                fields::string("geo.city", v).map(Cow::into_owned)
+            })?;
+            (country, city)
+        }
+    };
+    Ok(AuthRow {
+        user_id,
+        day,
+        event_time,
+        event_id,
+        event_type,
+        success,
+        ip_address,
+        auth_method,
+        failure_reason,
+        user_agent,
+        country,
+        city,
+        source_partition: at.partition,
+        source_offset: at.offset,
+    })
+}
+
+#[derive(Deserialize)]
+struct SessionFields<'a> {
+    #[serde(borrow)]
+    session_id: Option<Json<'a>>,
+    #[serde(borrow)]
+    user_id: Option<Json<'a>>,
+    #[serde(borrow)]
+    timestamp: Option<Json<'a>>,
+    #[serde(borrow)]
+    event_type: Option<Json<'a>>,
+    #[serde(borrow)]
+    ip_address: Option<Json<'a>>,
+    #[serde(borrow)]
+    device: Option<Json<'a>>,
+    #[serde(borrow)]
+    duration_ms: Option<Json<'a>>,
+    #[serde(borrow)]
+    pages_viewed: Option<Json<'a>>,
+}
+
+/// Validates a session log.
+pub fn session_row(text: &str, at: Position) -> Result<SessionRow, Rejection> {
+    let f: SessionFields = read_object(text)?;
+    let session_id = fields::uuid("session_id", required("session_id", f.session_id)?)?;
+    let user_id = fields::user_id(f.user_id)?;
+    let (event_time, day) = time_and_day(f.timestamp)?;
+    let event_type = fields::one_of(
+        "event_type",
+        required("event_type", f.event_type)?,
+        SESSION_EVENT_TYPES,
+    )?;
+    let ip_address = opt(f.ip_address, |v| fields::ip_address("ip_address", v))?;
+    let (device_type, os, browser) = match optional(f.device) {
+        None => (Opt(None), Opt(None), Opt(None)),
+        Some(device) => {
+            let mut members = fields::object("device", device)?;
+            let device_type = opt(fields::take(&mut members, "type"), |v| {
+                fields::one_of("device.type", v, DEVICE_TYPES)
+            })?;
+            let os = opt(fields::take(&mut members, "os"), |v| {
+                fields::string("device.os", v).map(Cow::into_owned)
+            })?;
+            let browser = opt(fields::take(&mut members, "browser"), |v| {
+                fields::string("device.browser", v).map(Cow::into_owned)
+            })?;
+            (device_type, os, browser)
+        }
+    };
+    let duration_ms = opt(f.duration_ms, |v| {
+        fields::integer("duration_ms", v, 0, MAX_SESSION_DURATION_MS)
+    })?;
+    let pages_viewed = opt(f.pages_viewed, |v| {
+        fields::integer("pages_viewed", v, 0, MAX_PAGES_VIEWED).map(|n| n as i32)
+    })?;
+    Ok(SessionRow {
+        user_id,
+        day,
+        event_time,
+        session_id,
+        event_type,
+        ip_address,
+        device_type,
+        os,
+        browser,
+        duration_ms,
+        pages_viewed,
+        source_partition: at.partition,
+        source_offset: at.offset,
+    })
+}
+
+#[derive(Deserialize)]
+struct ActivityFields<'a> {
+    #[serde(borrow)]
+    event_id: Option<Json<'a>>,
+    #[serde(borrow)]
+    user_id: Option<Json<'a>>,
+    #[serde(borrow)]
+    session_id: Option<Json<'a>>,
+    #[serde(borrow)]
+    timestamp: Option<Json<'a>>,
+    #[serde(borrow)]
+    action: Option<Json<'a>>,
+    #[serde(borrow)]
+    resource: Option<Json<'a>>,
+    #[serde(borrow)]
+    duration_ms: Option<Json<'a>>,
+    #[serde(borrow)]
+    metadata: Option<&'a RawValue>,
+}
+
+/// Validates an activity log.
+pub fn activity_row(text: &str, at: Position) -> Result<ActivityRow, Rejection> {
+    let f: ActivityFields = read_object(text)?;
+    let event_id = fields::uuid("event_id", required("event_id", f.event_id)?)?;
+    let user_id = fields::user_id(f.user_id)?;
+    let session_id = opt(f.session_id, |v| fields::uuid("session_id", v))?;
+    let (event_time, day) = time_and_day(f.timestamp)?;
+    let action = fields::one_of("action", required("action", f.action)?, ACTIONS)?;
+    let resource = fields::bounded_string(
+        "resource",
+        required("resource", f.resource)?,
+        1,
+        MAX_RESOURCE_BYTES,
+    )?
+    .into_owned();
+    let duration_ms = opt(f.duration_ms, |v| {
+        fields::integer("duration_ms", v, 0, MAX_ACTIVITY_DURATION_MS)
+    })?;
+    let metadata = unset_if_none(f.metadata.map(metadata).transpose()?);
+    Ok(ActivityRow {
+        user_id,
+        day,
+        event_time,
+        event_id,
+        session_id,
+        action,
+        resource,
+        duration_ms,
+        metadata,
+        source_partition: at.partition,
+        source_offset: at.offset,
+    })
+}
+
+/// `metadata`: an object of scalar values, stored as text. Strings are
+/// stored as they read; numbers and booleans in their JSON text, exactly as
+/// the producer wrote them (`1.50` stays `1.50`).
+fn metadata(raw: &RawValue) -> Result<BTreeMap<String, String>, Rejection> {
+    let members: Vec<(String, &RawValue)> = match serde_json::from_str::<RawMap>(raw.get()) {
+        Ok(RawMap(members)) => members,
+        Err(_) => {
+            let found = serde_json::from_str::<Json>(raw.get())
+                .map(|v| v.type_name())
+                .unwrap_or("something else");
+            return Err(Rejection::invalid(
+                "metadata",
+                format_args!("must be an object, got {found}"),
+            ));
+        }
+    };
+    let mut out = BTreeMap::new();
+    for (key, value) in members {
+        let text = value.get();
+        let stored = match text.as_bytes().first() {
+            Some(b'"') => serde_json::from_str::<String>(text).map_err(|e| invalid_json(&e))?,
+            Some(b'{') | Some(b'[') | Some(b'n') => {
+                let what = match text.as_bytes()[0] {
+                    b'{' => "an object",
+                    b'[' => "an array",
+                    _ => "null",
+                };
+                return Err(Rejection::invalid(
+                    &format!("metadata.{key}"),
+                    format_args!("is {what}; metadata values must be strings, numbers or booleans"),
+                ));
+            }
+            _ => text.to_owned(),
+        };
+        out.insert(key, stored);
+    }
+    Ok(out)
+}
+
+/// An object's members with their values left as raw JSON text.
+struct RawMap<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawMap<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawMap<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, &'de RawValue>()? {
+                    members.push((k, v));
+                }
+                Ok(RawMap(members))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}

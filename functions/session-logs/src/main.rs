@@ -1,0 +1,9 @@
+//! AWS Lambda function for the `user_session_logs` topic: validates each
+//! batch and writes it to Cassandra (see `logpipe_core`).
+
+use logpipe_core::LogKind;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    logpipe_core::lambda::run(LogKind::Session).await
+}

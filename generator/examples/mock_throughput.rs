@@ -1,0 +1,37 @@
+//! Producer throughput against librdkafka's in-process mock cluster (three
+//! brokers, three partitions a topic), through the same `produce` the CLI
+//! uses.
+//!
+//! ```text
+//! cargo run --release -p log-generator --example mock_throughput -- [RECORDS_PER_TOPIC] [CODEC]
+//! ```
+
+use log_generator::{produce, Compression, ProduceConfig};
+use logpipe_core::topics::LogKind;
+use rdkafka::mocking::MockCluster;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let per_topic: u64 = args
+        .next()
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(500_000);
+    let codec = match args.next().as_deref() {
+        None | Some("lz4") => Compression::Lz4,
+        Some("none") => Compression::None,
+        Some("snappy") => Compression::Snappy,
+        Some("gzip") => Compression::Gzip,
+        Some("zstd") => Compression::Zstd,
+        Some(other) => return Err(format!("unknown codec {other}").into()),
+    };
+    let cluster = MockCluster::new(3)?;
+    for kind in LogKind::ALL {
+        cluster.create_topic(kind.default_topic(), 3, 1)?;
+    }
+    let mut config = ProduceConfig::new(cluster.bootstrap_servers(), per_topic, 1, 0.01);
+    config.compression = codec;
+    let summary = produce(&config)?;
+    println!("{codec:?}: {}", summary.line());
+    Ok(())
+}

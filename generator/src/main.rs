@@ -1,0 +1,26 @@
+//! `log-generator`: realistic user logs to Kafka, stdout or Lambda event
+//! files. See `log-generator --help`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use log_generator::{run, GenerateArgs, HELP_EXAMPLES};
+
+#[derive(Parser)]
+#[command(name = "log-generator", version, about, long_about = None, after_help = HELP_EXAMPLES)]
+struct Cli {
+    #[command(flatten)]
+    args: GenerateArgs,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.args).await {
+        Ok(summary) => summary.exit_code(),
+        Err(e) => {
+            eprintln!("log-generator: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

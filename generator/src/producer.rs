@@ -1,0 +1,518 @@
+//! Producing generated records to Kafka with librdkafka (rdkafka).
+//!
+//! One thread generates and hands records to a [`ThreadedProducer`], whose
+//! own thread serves delivery reports; librdkafka batches (large linger and
+//! batch sizes), compresses and sends. Every record's outcome comes back
+//! through [`ProducerContext::delivery`] with a small tag saying its topic
+//! and what the pipeline must make of it, so the summary counts only what
+//! the broker acknowledged, and counts every failure.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use logpipe_core::reason::ReasonCode;
+use logpipe_core::topics::LogKind;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{
+    BaseRecord, DeliveryResult, Producer, ProducerContext, PurgeConfig, ThreadedProducer,
+};
+use rdkafka::ClientContext;
+
+use crate::events::record_headers;
+use crate::generator::{Expected, Generator, GeneratorConfig, Output};
+use crate::schedule::{Pacer, RunControl, Schedule};
+use crate::summary::GenerateSummary;
+use crate::GenerateError;
+
+/// Compression codec for produced batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Compression {
+    /// No compression.
+    None,
+    /// gzip.
+    Gzip,
+    /// Snappy.
+    Snappy,
+    /// LZ4: cheap on CPU, a good default.
+    #[default]
+    Lz4,
+    /// Zstandard.
+    Zstd,
+}
+
+impl Compression {
+    /// librdkafka's `compression.codec` value.
+    pub fn codec(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Snappy => "snappy",
+            Compression::Lz4 => "lz4",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+/// How the producer talks to the brokers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SecurityProtocol {
+    /// No TLS, no authentication.
+    #[default]
+    Plaintext,
+    /// TLS, no SASL.
+    Ssl,
+    /// SASL over TLS (MSK's SCRAM listener).
+    #[value(name = "sasl_ssl", alias = "sasl-ssl")]
+    SaslSsl,
+    /// SASL without TLS.
+    #[value(name = "sasl_plaintext", alias = "sasl-plaintext")]
+    SaslPlaintext,
+}
+
+impl SecurityProtocol {
+    /// librdkafka's `security.protocol` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            SecurityProtocol::Plaintext => "plaintext",
+            SecurityProtocol::Ssl => "ssl",
+            SecurityProtocol::SaslSsl => "sasl_ssl",
+            SecurityProtocol::SaslPlaintext => "sasl_plaintext",
+        }
+    }
+
+    fn uses_sasl(self) -> bool {
+        matches!(
+            self,
+            SecurityProtocol::SaslSsl | SecurityProtocol::SaslPlaintext
+        )
+    }
+}
+
+/// SASL mechanism (SCRAM; MSK supports SHA-512 only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SaslMechanism {
+    /// SCRAM-SHA-256.
+    #[value(name = "SCRAM-SHA-256")]
+    ScramSha256,
+    /// SCRAM-SHA-512.
+    #[default]
+    #[value(name = "SCRAM-SHA-512")]
+    ScramSha512,
+}
+
+impl SaslMechanism {
+    /// librdkafka's `sasl.mechanisms` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
+            SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
+        }
+    }
+}
+
+/// A password: `Debug` and `Display` show `<redacted>`, never the text.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps `text`.
+    pub fn new(text: impl Into<String>) -> Secret {
+        Secret(text.into())
+    }
+
+    /// The text, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// TLS and SASL settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KafkaSecurity {
+    /// `security.protocol`.
+    pub protocol: SecurityProtocol,
+    /// `sasl.mechanisms` (SCRAM-SHA-512 when SASL is used and this is `None`).
+    pub sasl_mechanism: Option<SaslMechanism>,
+    /// `sasl.username`.
+    pub sasl_username: Option<String>,
+    /// `sasl.password`.
+    pub sasl_password: Option<Secret>,
+    /// `ssl.ca.location`: a PEM file of CA certificates.
+    pub ssl_ca_location: Option<PathBuf>,
+}
+
+impl KafkaSecurity {
+    /// Checks that the settings fit together, naming the flags that do not.
+    pub fn validate(&self) -> Result<(), GenerateError> {
+        let p = self.protocol.name();
+        if self.protocol.uses_sasl() {
+            if self.sasl_username.as_deref().unwrap_or("").is_empty() {
+                return Err(GenerateError::Config(format!(
+                    "--security-protocol {p} needs --sasl-username"
+                )));
+            }
+            if self
+                .sasl_password
+                .as_ref()
+                .is_none_or(|p| p.expose().is_empty())
+            {
+                return Err(GenerateError::Config(format!(
+                    "--security-protocol {p} needs --sasl-password (or LOGPIPE_KAFKA_SASL_PASSWORD)"
+                )));
+            }
+        } else if self.sasl_username.is_some() || self.sasl_mechanism.is_some() {
+            return Err(GenerateError::Config(format!(
+                "SASL settings have no effect with --security-protocol {p}: use sasl_ssl or sasl_plaintext"
+            )));
+        }
+        if let Some(ca) = &self.ssl_ca_location {
+            if matches!(
+                self.protocol,
+                SecurityProtocol::Plaintext | SecurityProtocol::SaslPlaintext
+            ) {
+                return Err(GenerateError::Config(format!(
+                    "--ssl-ca-location has no effect with --security-protocol {p}: use ssl or sasl_ssl"
+                )));
+            }
+            if !ca.is_file() {
+                return Err(GenerateError::Config(format!(
+                    "--ssl-ca-location {}: no such file",
+                    ca.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the librdkafka properties.
+    pub fn apply(&self, config: &mut ClientConfig) {
+        config.set("security.protocol", self.protocol.name());
+        if self.protocol.uses_sasl() {
+            config.set(
+                "sasl.mechanisms",
+                self.sasl_mechanism.unwrap_or_default().name(),
+            );
+            if let Some(u) = &self.sasl_username {
+                config.set("sasl.username", u);
+            }
+            if let Some(p) = &self.sasl_password {
+                config.set("sasl.password", p.expose());
+            }
+        }
+        if let Some(ca) = &self.ssl_ca_location {
+            config.set("ssl.ca.location", ca.display().to_string());
+        }
+    }
+}
+
+/// The producer id header value unless one is given.
+pub const DEFAULT_PRODUCER_ID: &str = "log-generator";
+
+/// Everything [`produce`] needs.
+#[derive(Debug, Clone)]
+pub struct ProduceConfig {
+    /// `host:port[,host:port...]`.
+    pub bootstrap: String,
+    /// What to generate.
+    pub generator: GeneratorConfig,
+    /// How many, how long, how fast.
+    pub schedule: Schedule,
+    /// Batch compression.
+    pub compression: Compression,
+    /// TLS and SASL.
+    pub security: KafkaSecurity,
+    /// `client.id` and the `producer-id` header.
+    pub producer_id: String,
+    /// Extra librdkafka properties, applied last.
+    pub client_config: Vec<(String, String)>,
+    /// How long a record may wait for its acknowledgement
+    /// (`message.timeout.ms`) before it counts as failed.
+    pub message_timeout: Duration,
+}
+
+impl ProduceConfig {
+    /// `count_per_topic` records to each of the three default topics at
+    /// `bootstrap`, from `seed`, with `invalid_ratio` of them bad.
+    pub fn new(
+        bootstrap: impl Into<String>,
+        count_per_topic: u64,
+        seed: u64,
+        invalid_ratio: f64,
+    ) -> Self {
+        ProduceConfig {
+            bootstrap: bootstrap.into(),
+            generator: GeneratorConfig {
+                seed,
+                invalid_ratio,
+                ..GeneratorConfig::default()
+            },
+            schedule: Schedule::count(count_per_topic),
+            compression: Compression::default(),
+            security: KafkaSecurity::default(),
+            producer_id: DEFAULT_PRODUCER_ID.to_owned(),
+            client_config: Vec::new(),
+            message_timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// The librdkafka configuration of the producer.
+    pub fn client_config(&self) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", &self.bootstrap)
+            .set("client.id", &self.producer_id)
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("compression.codec", self.compression.codec())
+            // Java-compatible partitioning, as the event files compute it.
+            .set("partitioner", "murmur2_random")
+            .set("linger.ms", "25")
+            .set("batch.num.messages", "100000")
+            .set("batch.size", "4000000")
+            .set("queue.buffering.max.messages", "2000000")
+            .set("queue.buffering.max.kbytes", "2097151")
+            .set(
+                "message.timeout.ms",
+                self.message_timeout.as_millis().max(1).to_string(),
+            );
+        self.security.apply(&mut c);
+        for (k, v) in &self.client_config {
+            c.set(k, v);
+        }
+        c
+    }
+}
+
+/// Outcome slots: 0 is valid, then [`ReasonCode::ALL`] in order.
+const OUTCOMES: usize = 1 + ReasonCode::ALL.len();
+
+fn outcome_slot(expected: Expected) -> usize {
+    match expected {
+        Expected::Valid => 0,
+        Expected::Invalid(r) => 1 + ReasonCode::ALL.iter().position(|x| *x == r).unwrap_or(0),
+    }
+}
+
+fn outcome_of(slot: usize) -> Expected {
+    match slot {
+        0 => Expected::Valid,
+        n => Expected::Invalid(ReasonCode::ALL[n - 1]),
+    }
+}
+
+#[derive(Default)]
+struct TopicCounters {
+    delivered: [AtomicU64; OUTCOMES],
+    failed: AtomicU64,
+}
+
+/// Counts delivery reports. The delivery tag is `kind * OUTCOMES + outcome`.
+#[derive(Default)]
+struct Deliveries {
+    topics: [TopicCounters; 3],
+    errors: Mutex<BTreeMap<String, u64>>,
+}
+
+impl Deliveries {
+    fn fail(&self, tag: usize, error: &KafkaError) {
+        self.topics[tag / OUTCOMES]
+            .failed
+            .fetch_add(1, Ordering::Relaxed);
+        let mut errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+        *errors.entry(error.to_string()).or_default() += 1;
+    }
+
+    fn settled(&self) -> (u64, u64) {
+        let mut ok = 0;
+        let mut failed = 0;
+        for t in &self.topics {
+            ok += t
+                .delivered
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .sum::<u64>();
+            failed += t.failed.load(Ordering::Relaxed);
+        }
+        (ok, failed)
+    }
+}
+
+struct DeliveryContext(Arc<Deliveries>);
+
+impl ClientContext for DeliveryContext {}
+
+impl ProducerContext for DeliveryContext {
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, tag: usize) {
+        match result {
+            Ok(_) => {
+                self.0.topics[tag / OUTCOMES].delivered[tag % OUTCOMES]
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            Err((error, _)) => self.0.fail(tag, error),
+        }
+    }
+}
+
+/// Produces `config`'s records and waits for every acknowledgement.
+/// Blocking: from async code, call it in `spawn_blocking`.
+pub fn produce(config: &ProduceConfig) -> Result<GenerateSummary, GenerateError> {
+    produce_with(config, &RunControl::default())
+}
+
+/// [`produce`], with a stop flag and a progress bar.
+pub fn produce_with(
+    config: &ProduceConfig,
+    control: &RunControl,
+) -> Result<GenerateSummary, GenerateError> {
+    config.security.validate()?;
+    let mut generator_config = config.generator.clone();
+    generator_config.output = Output::Kafka;
+    let mut generator = Generator::new(generator_config)?;
+    let kinds = generator.config().kinds.clone();
+    let topics = generator.config().topics.clone();
+
+    let deliveries = Arc::new(Deliveries::default());
+    let producer: ThreadedProducer<DeliveryContext> = config
+        .client_config()
+        .create_with_context(DeliveryContext(deliveries.clone()))
+        .map_err(|e| GenerateError::Kafka {
+            bootstrap: config.bootstrap.clone(),
+            message: format!("cannot create the producer: {e}"),
+        })?;
+    let headers = record_headers(&config.producer_id).iter().fold(
+        OwnedHeaders::new_with_capacity(2),
+        |h, (key, value)| {
+            h.insert(Header {
+                key,
+                value: Some(value),
+            })
+        },
+    );
+
+    let started = Instant::now();
+    let mut pacer = Pacer::new(&config.schedule, kinds.len());
+    let mut sent = 0u64;
+    while pacer.next(&control.stop) {
+        let Some(record) = generator.next() else {
+            break;
+        };
+        let tag = record.kind as usize * OUTCOMES + outcome_slot(record.expected);
+        let mut message = BaseRecord::<[u8], [u8], usize>::with_opaque_to(&record.topic, tag)
+            .key(&record.key[..])
+            .headers(headers.clone());
+        if let Some(bytes) = record.value.bytes() {
+            message = message.payload(bytes);
+        }
+        loop {
+            match producer.send(message) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    // librdkafka's queue is full: let the brokers catch up.
+                    message = back;
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                Err((error, _)) => {
+                    deliveries.fail(tag, &error);
+                    break;
+                }
+            }
+        }
+        sent += 1;
+        if sent.is_multiple_of(4096) {
+            control.progress.set_position(sent);
+            let (_, failed) = deliveries.settled();
+            if failed > 0 {
+                control.progress.set_message(format!("{failed} failed"));
+            }
+        }
+    }
+    control.progress.set_position(sent);
+
+    // Wait for every acknowledgement; past the message timeout librdkafka
+    // fails what is left itself. Anything still queued after that is purged
+    // so its delivery report (an error) is counted too.
+    let flush_limit = config.message_timeout + Duration::from_secs(5);
+    if producer.flush(flush_limit).is_err() {
+        producer.purge(PurgeConfig::default().queue().inflight());
+        let _ = producer.flush(Duration::from_secs(5));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    drop(producer);
+
+    let mut summary = GenerateSummary {
+        output: "kafka".into(),
+        destination: config.bootstrap.clone(),
+        seed: config.generator.seed,
+        ..GenerateSummary::default()
+    };
+    for kind in LogKind::ALL {
+        let counters = &deliveries.topics[kind as usize];
+        let failed = counters.failed.load(Ordering::Relaxed);
+        let delivered: Vec<u64> = counters
+            .delivered
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
+        if !kinds.contains(&kind) && failed == 0 && delivered.iter().all(|n| *n == 0) {
+            continue;
+        }
+        let t = summary
+            .by_topic
+            .entry(topics.get(kind).to_string())
+            .or_default();
+        for (slot, n) in delivered.iter().enumerate() {
+            if *n > 0 {
+                match outcome_of(slot) {
+                    Expected::Valid => t.valid += n,
+                    Expected::Invalid(r) => {
+                        *t.invalid.entry(r.as_str().to_owned()).or_default() += n
+                    }
+                }
+                t.produced += n;
+            }
+        }
+        t.failed = failed;
+    }
+    let (acknowledged, failed) = deliveries.settled();
+    // A record with neither an acknowledgement nor an error report would be
+    // a lost report; count it as failed rather than let it vanish.
+    let unreported = sent.saturating_sub(acknowledged + failed);
+    if unreported > 0 {
+        *summary
+            .delivery_errors
+            .entry("no delivery report".to_owned())
+            .or_default() += unreported;
+        if let Some(t) = summary.by_topic.values_mut().next() {
+            t.failed += unreported;
+        }
+    }
+    summary.delivery_errors.extend(
+        deliveries
+            .errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), *v)),
+    );
+    summary.finish(elapsed);
+    Ok(summary)
+}

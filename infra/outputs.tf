@@ -1,0 +1,44 @@
+output "function_arns" {
+  description = "Lambda function ARN per topic."
+  value       = { for topic, f in aws_lambda_function.this : topic => f.arn }
+}
+
+output "function_names" {
+  description = "Lambda function name per topic (what `logpipe esm --function` and the invoke API take)."
+  value       = { for topic, f in aws_lambda_function.this : topic => f.function_name }
+}
+
+output "event_source_mapping_uuids" {
+  description = "Kafka event source mapping UUID per topic (empty when create_event_source_mappings is false)."
+  value       = { for topic, m in aws_lambda_event_source_mapping.this : topic => m.uuid }
+}
+
+output "consumer_group_ids" {
+  description = "Kafka consumer group per topic."
+  value       = { for topic, f in local.functions : topic => f.consumer_group_id }
+}
+
+output "role_arns" {
+  description = "Execution role ARN per topic."
+  value       = { for topic, r in aws_iam_role.function : topic => r.arn }
+}
+
+output "log_group_names" {
+  description = "CloudWatch log group per topic."
+  value       = { for topic, g in aws_cloudwatch_log_group.function : topic => g.name }
+}
+
+output "alarm_arns" {
+  description = "Errors and offset-lag alarm ARNs per topic."
+  value = {
+    for topic in keys(local.functions) : topic => compact([
+      aws_cloudwatch_metric_alarm.errors[topic].arn,
+      try(aws_cloudwatch_metric_alarm.offset_lag[topic].arn, ""),
+    ])
+  }
+}
+
+output "keyspaces_table_arns" {
+  description = "ARN per Amazon Keyspaces table created by this module (empty unless create_keyspaces_tables)."
+  value       = { for name, t in aws_keyspaces_table.this : name => t.arn }
+}

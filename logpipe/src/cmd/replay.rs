@@ -1,0 +1,224 @@
+//! `logpipe replay`: feed AWS Kafka event files through the same handler
+//! code that runs in Lambda, store the result, and optionally dump every
+//! table back as JSON lines.
+//!
+//! Exit codes: 0 all stored; 1 a file cannot be read or is not an event
+//! (nothing is stored then); 2 a storage failure.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use logpipe_core::batch::TopicCounts;
+use logpipe_core::dump::{self, PartitionKey};
+use logpipe_core::topics::DEFAULT_KEYSPACE;
+use logpipe_core::{event, Function, KafkaEvent, LogKind, Router};
+use serde::Serialize;
+
+use crate::storage::{self, Target};
+
+/// Function name recorded on dead letters of topics no function owns.
+const REPLAY_FUNCTION: &str = "logpipe-replay";
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// Event files (one AWS Lambda Kafka event each, MSK or self-managed).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    /// Where to store: `embedded` (an in-process CQL node), `none` (validate
+    /// and transform only) or HOST:PORT of a running server.
+    #[arg(
+        long,
+        default_value = "embedded",
+        value_name = "embedded|none|HOST:PORT"
+    )]
+    cassandra: Target,
+
+    /// Keyspace of the four tables.
+    #[arg(long, default_value = DEFAULT_KEYSPACE, env = "LOGPIPE_CASSANDRA_KEYSPACE")]
+    keyspace: String,
+
+    /// Apply the schema to a HOST:PORT server first (always done on `embedded`).
+    #[arg(long)]
+    apply_schema: bool,
+
+    /// Route a topic name to a function: KIND=TOPIC (KIND: auth, session,
+    /// activity). Defaults: user_auth_logs, user_session_logs, user_activity_logs.
+    #[arg(long = "topic", value_name = "KIND=TOPIC", value_parser = parse_route)]
+    topics: Vec<(LogKind, String)>,
+
+    /// Print the summary as one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+
+    /// Read all four tables back after the replay into DIR/<table>.jsonl.
+    #[arg(long, value_name = "DIR")]
+    dump: Option<PathBuf>,
+}
+
+fn parse_route(s: &str) -> Result<(LogKind, String), String> {
+    let (kind, topic) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected KIND=TOPIC, got {s:?}"))?;
+    let kind = kind.parse::<LogKind>().map_err(|e| e.to_string())?;
+    if topic.is_empty() {
+        return Err("topic name is empty".into());
+    }
+    Ok((kind, topic.to_owned()))
+}
+
+/// The replay summary (`--json`).
+#[derive(Debug, Default, Serialize)]
+pub struct ReplaySummary {
+    pub events: u64,
+    pub records: u64,
+    pub written: u64,
+    pub dead_lettered: u64,
+    pub by_topic: BTreeMap<String, TopicCounts>,
+    pub dead_letter_reasons: BTreeMap<&'static str, u64>,
+}
+
+/// Reads and decodes every file before anything is stored.
+fn read_events(files: &[PathBuf]) -> Result<Vec<KafkaEvent>, String> {
+    files
+        .iter()
+        .map(|path| {
+            let bytes =
+                std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+            event::decode_event(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+        })
+        .collect()
+}
+
+pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let events = match read_events(&args.files) {
+        Ok(events) => events,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let mut routes: Vec<(String, LogKind)> = LogKind::ALL
+        .into_iter()
+        .map(|k| {
+            let topic = args
+                .topics
+                .iter()
+                .rev()
+                .find(|(kind, _)| *kind == k)
+                .map_or(k.default_topic(), |(_, t)| t.as_str());
+            (topic.to_owned(), k)
+        })
+        .collect();
+    routes.sort();
+
+    let storage = match storage::open(&args.cassandra, &args.keyspace, args.apply_schema).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let function = Function::new(Router::new(routes, REPLAY_FUNCTION), storage.sink.clone());
+
+    let mut summary = ReplaySummary::default();
+    let mut partitions: BTreeMap<&'static str, Vec<PartitionKey>> = BTreeMap::new();
+    for (path, event) in args.files.iter().zip(&events) {
+        let batch = match function.handle_detailed(event).await {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: {}: {e}", path.display());
+                return Ok(ExitCode::from(2));
+            }
+        };
+        summary.events += 1;
+        let s = batch.summary();
+        summary.records += s.records;
+        summary.written += s.written;
+        summary.dead_lettered += s.dead_lettered;
+        for (topic, c) in &batch.by_topic {
+            let t = summary.by_topic.entry(topic.clone()).or_default();
+            t.records += c.records;
+            t.written += c.written;
+            t.dead_lettered += c.dead_lettered;
+        }
+        for (reason, n) in &batch.reasons {
+            *summary.dead_letter_reasons.entry(reason).or_default() += n;
+        }
+        if args.dump.is_some() {
+            for (table, keys) in dump::partitions_of(&batch) {
+                partitions.entry(table).or_default().extend(keys);
+            }
+        }
+    }
+
+    if let Some(dir) = &args.dump {
+        let Some(sink) = &storage.sink else {
+            anyhow::bail!(
+                "--dump reads rows back from CQL: it needs --cassandra embedded or HOST:PORT"
+            );
+        };
+        let tables = match dump::dump_all(sink.session(), &args.keyspace, &partitions).await {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        write_dump(dir, &tables)?;
+    }
+
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        print_summary(&summary, args.dump.as_deref());
+    }
+    // Close the session before the embedded node it talks to.
+    drop(function);
+    drop(storage);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_dump(
+    dir: &Path,
+    tables: &BTreeMap<&'static str, Vec<dump::JsonRow>>,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (table, rows) in tables {
+        let path = dir.join(format!("{table}.jsonl"));
+        let mut text = String::new();
+        for row in rows {
+            text.push_str(&serde_json::to_string(row)?);
+            text.push('\n');
+        }
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn print_summary(s: &ReplaySummary, dump: Option<&Path>) {
+    println!(
+        "replayed {} event(s): {} records, {} written, {} dead-lettered",
+        s.events, s.records, s.written, s.dead_lettered
+    );
+    for (topic, c) in &s.by_topic {
+        println!(
+            "  {topic:<22} {:>8} records {:>8} written {:>8} dead-lettered",
+            c.records, c.written, c.dead_lettered
+        );
+    }
+    if !s.dead_letter_reasons.is_empty() {
+        let reasons: Vec<String> = s
+            .dead_letter_reasons
+            .iter()
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect();
+        println!("dead-letter reasons: {}", reasons.join(", "));
+    }
+    if let Some(dir) = dump {
+        println!("tables dumped to {}", dir.display());
+    }
+}
