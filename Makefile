@@ -23,7 +23,7 @@ LOGPIPE := target/release/logpipe
 
 .DEFAULT_GOAL := help
 .PHONY: help venv build build-x86_64 logpipe demo test check fmt fmt-check clippy cargo-test \
-	watch cassandra replay fixtures golden up down clean
+	watch cassandra replay fixtures golden up down clean bench
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -70,6 +70,12 @@ clippy:
 cargo-test: venv
 	$(CARGO) build --workspace
 	$(CARGO) test --workspace
+
+bench: ## Benchmarks: criterion micro-benchmarks, then every figure against its baseline in one run
+	$(CARGO) bench -p logpipe-bench --bench hot_path
+	@mkdir -p target/bench
+	$(CARGO) run --release -p logpipe-bench --bin bench-report -- --out target/bench | tee target/bench/report.md
+	@echo "report: target/bench/report.md (copy the tables into docs/benchmarks.md)"
 
 cassandra: ## Run an embedded CQL node with the schema on CQL_LISTEN (default 127.0.0.1:9042)
 	$(CARGO) run --release -p logpipe -- cassandra --listen $(CQL_LISTEN)

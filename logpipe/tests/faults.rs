@@ -31,8 +31,12 @@ fn fault_config(addr: SocketAddr) -> SinkConfig {
 
 async fn function_on(config: &SinkConfig) -> Function {
     let session = Arc::new(connect_session(config).await.expect("connects"));
-    logpipe_core::schema::apply(&session, &config.keyspace, None).await.expect("schema");
-    let sink = CassandraSink::with_session(session, config).await.expect("prepares");
+    logpipe_core::schema::apply(&session, &config.keyspace, None)
+        .await
+        .expect("schema");
+    let sink = CassandraSink::with_session(session, config)
+        .await
+        .expect("prepares");
     Function::new(Router::all_default("logpipe-replay"), Some(Arc::new(sink)))
 }
 
@@ -51,10 +55,16 @@ async fn retry_until_stored(function: &Function, event: &KafkaEvent) {
     }
 }
 
-async fn dump(function: &Function, config: &SinkConfig, event: &KafkaEvent) -> BTreeMap<&'static str, Vec<JsonRow>> {
+async fn dump(
+    function: &Function,
+    config: &SinkConfig,
+    event: &KafkaEvent,
+) -> BTreeMap<&'static str, Vec<JsonRow>> {
     let batch = logpipe_core::batch::process_event(function.router(), event).unwrap();
     let session = connect_session(config).await.unwrap();
-    dump::dump_all(&session, &config.keyspace, &dump::partitions_of(&batch)).await.unwrap()
+    dump::dump_all(&session, &config.keyspace, &dump::partitions_of(&batch))
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,7 +77,10 @@ async fn a_stopped_node_fails_the_batch_within_its_retry_budget_and_the_retry_ma
 
     node.stop();
     let started = Instant::now();
-    let err = function.handle(&event).await.expect_err("no node: the batch must fail");
+    let err = function
+        .handle(&event)
+        .await
+        .expect_err("no node: the batch must fail");
     let took = started.elapsed();
     assert!(matches!(err, HandlerError::Storage(_)), "{err}");
     assert!(err.is_retryable());
@@ -83,7 +96,11 @@ async fn a_stopped_node_fails_the_batch_within_its_retry_budget_and_the_retry_ma
     let tables = dump(&function, &config, &event).await;
     for table in TABLES {
         let want = read_rows(&root().join(format!("fixtures/golden/msk_auth_mixed/{table}.jsonl")));
-        let got: Vec<serde_json::Value> = tables[table].iter().cloned().map(serde_json::Value::Object).collect();
+        let got: Vec<serde_json::Value> = tables[table]
+            .iter()
+            .cloned()
+            .map(serde_json::Value::Object)
+            .collect();
         assert_eq!(got, want, "{table} after the retried batch");
     }
 }
@@ -132,14 +149,20 @@ async fn a_node_lost_mid_batch_fails_the_batch_and_the_retry_leaves_each_row_onc
     tokio::time::sleep(Duration::from_millis(150)).await;
     node.stop();
     let result = in_flight.await.unwrap();
-    assert!(result.is_err(), "the batch cannot have been stored: the node stopped mid-way");
+    assert!(
+        result.is_err(),
+        "the batch cannot have been stored: the node stopped mid-way"
+    );
 
     node.restart().unwrap();
     retry_until_stored(&function, &event).await;
     let tables = dump(&function, &config, &event).await;
     let rows = &tables["auth_logs"];
     assert_eq!(rows.len(), 20_000, "every record stored exactly once");
-    let mut ids: Vec<&str> = rows.iter().map(|r| r["event_id"].as_str().unwrap()).collect();
+    let mut ids: Vec<&str> = rows
+        .iter()
+        .map(|r| r["event_id"].as_str().unwrap())
+        .collect();
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 20_000, "no duplicate rows");

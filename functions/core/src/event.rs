@@ -3,6 +3,9 @@
 
 use aws_lambda_events::event::kafka::KafkaEvent;
 
+/// The event timestamp type (epoch milliseconds), re-exported for event builders.
+pub use aws_lambda_events::encodings::MillisecondTimestamp;
+
 use crate::record::KafkaRecordRef;
 
 /// `eventSource` of an Amazon MSK trigger.

@@ -1,0 +1,128 @@
+//! Property tests of the hot path: any bytes as a record value end in
+//! exactly one outcome without a panic, and valid logs always round-trip to
+//! rows carrying their values.
+
+use logpipe_core::logs::{self, LogRow, Position};
+use logpipe_core::record::{
+    classify, encode_base64, KafkaRecordRef, Outcome, DEAD_LETTER_VALUE_BYTES,
+};
+use logpipe_core::{LogKind, ReasonCode};
+use proptest::prelude::*;
+
+fn record(value: Option<&str>) -> KafkaRecordRef<'_> {
+    KafkaRecordRef {
+        topic: "user_activity_logs",
+        partition: 0,
+        offset: 7,
+        timestamp_ms: 1_795_615_200_000,
+        key: None,
+        value,
+    }
+}
+
+fn kind_strategy() -> impl Strategy<Value = LogKind> {
+    prop_oneof![
+        Just(LogKind::Auth),
+        Just(LogKind::Session),
+        Just(LogKind::Activity)
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn any_bytes_end_as_one_outcome(bytes in proptest::collection::vec(any::<u8>(), 0..2048), kind in kind_strategy()) {
+        let encoded = encode_base64(&bytes);
+        match classify(Some(kind), kind.function_name(), &record(Some(&encoded))) {
+            Outcome::Row(row) => {
+                prop_assert_eq!(row.kind(), kind);
+                // Only a JSON object can become a row.
+                let v: serde_json::Value = serde_json::from_slice(&bytes).expect("a row came from JSON");
+                prop_assert!(v.is_object());
+            }
+            Outcome::DeadLetter(d) => {
+                prop_assert!(ReasonCode::parse(d.reason).is_some());
+                prop_assert!(!d.detail.is_empty());
+                let kept = &bytes[..bytes.len().min(DEAD_LETTER_VALUE_BYTES)];
+                if bytes.is_empty() {
+                    prop_assert_eq!(d.reason, "empty_value");
+                } else {
+                    prop_assert_eq!(d.value.0.as_deref(), Some(kept));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn any_text_as_base64_never_panics(text in "\\PC{0,300}", kind in kind_strategy()) {
+        let outcome = classify(Some(kind), "f", &record(Some(&text)));
+        if let Outcome::DeadLetter(d) = outcome {
+            prop_assert!(ReasonCode::parse(d.reason).is_some());
+        }
+    }
+
+    #[test]
+    fn json_objects_with_any_fields_never_panic(
+        fields in proptest::collection::btree_map("[a-z_]{1,12}", any_json(), 0..12),
+        kind in kind_strategy(),
+    ) {
+        let text = serde_json::Value::Object(fields.into_iter().collect()).to_string();
+        let _ = logs::to_row(kind, &text, Position { partition: 0, offset: 0 });
+    }
+
+    #[test]
+    fn valid_activity_logs_round_trip_to_rows(
+        user in "[a-zA-Z0-9_-]{1,128}",
+        ms in 946_684_800_000i64..4_102_444_800_000,
+        action in prop::sample::select(logs::ACTIONS),
+        resource in "/[a-z0-9/]{0,100}",
+        duration in proptest::option::of(0i64..=86_400_000),
+        metadata in proptest::collection::btree_map("[a-z]{1,8}", "[ -~]{0,16}", 0..6),
+        id in any::<u128>(),
+    ) {
+        let event_id = uuid::Uuid::from_u128(id);
+        let mut log = serde_json::json!({
+            "event_id": event_id.to_string(),
+            "user_id": user,
+            "timestamp": ms,
+            "action": action.to_uppercase(),
+            "resource": resource,
+            "metadata": metadata,
+        });
+        if let Some(d) = duration {
+            log["duration_ms"] = d.into();
+        }
+        let row = logs::to_row(LogKind::Activity, &log.to_string(), Position { partition: 3, offset: 9 });
+        let Ok(LogRow::Activity(row)) = row else {
+            return Err(TestCaseError::fail(format!("valid log refused: {row:?}")));
+        };
+        prop_assert_eq!(row.user_id, user);
+        prop_assert_eq!(row.event_id, event_id);
+        prop_assert_eq!(row.event_time.0, ms);
+        prop_assert_eq!(row.action, action);
+        prop_assert_eq!(row.resource, resource);
+        prop_assert_eq!(row.duration_ms.0, duration);
+        prop_assert_eq!(row.metadata.0, Some(metadata));
+        prop_assert_eq!((row.source_partition, row.source_offset), (3, 9));
+    }
+}
+
+fn any_json() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(serde_json::Value::from),
+        "\\PC{0,40}".prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+            proptest::collection::btree_map("[a-z_]{1,10}", inner, 0..4)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
