@@ -37,7 +37,7 @@ $(VENV)/.installed: requirements-dev.txt
 venv: $(VENV)/.installed ## Install the Python tools (cargo-lambda, pytest, hcl2, tflocal) into .venv
 
 build: venv ## Build the three functions as arm64 Lambda zips in target/lambda/arm64/<function>/bootstrap.zip
-	$(CARGO_LAMBDA) lambda build --release $(ARCH_FLAG) --output-format zip --lambda-dir $(LAMBDA_DIR) \
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO_LAMBDA) lambda build --profile lambda $(ARCH_FLAG) --output-format zip --lambda-dir $(LAMBDA_DIR) \
 		$(addprefix -p ,$(FUNCTIONS))
 	@for f in $(FUNCTIONS); do ls -l $(LAMBDA_DIR)/$$f/bootstrap.zip; done
 
@@ -47,13 +47,8 @@ build-x86_64: ## Build x86_64 zips in target/lambda/x86_64/ (for x86_64 Lambda o
 logpipe: ## Build the logpipe CLI (release)
 	$(CARGO) build --release -p logpipe
 
-demo: logpipe ## Replay the fixture events into an embedded CQL node; print the summary and a few rows
-	@rm -rf out/demo
-	$(LOGPIPE) replay --dump out/demo $(EVENTS)
-	@for t in auth_logs session_logs activity_logs dead_letters; do \
-		echo; echo "== $$t: $$(wc -l < out/demo/$$t.jsonl) rows (first 2, from out/demo/$$t.jsonl)"; \
-		head -n 2 out/demo/$$t.jsonl | cut -c1-220; \
-	done
+demo: logpipe ## The whole pipeline, no set-up: embedded Kafka and CQL, 100,000 generated logs a topic through the three functions; prints the table (DEMO_ARGS adds flags)
+	$(LOGPIPE) demo $(DEMO_ARGS)
 
 test: venv fmt-check clippy cargo-test infra-test ## Install what is missing, then fmt, clippy and every test
 	@echo "make test: all checks passed"
@@ -67,7 +62,7 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-cargo-test: venv
+cargo-test: venv tansu
 	$(CARGO) build --workspace
 	$(CARGO) test --workspace
 
@@ -83,7 +78,7 @@ cassandra: ## Run an embedded CQL node with the schema on CQL_LISTEN (default 12
 watch: venv ## Serve the functions with cargo lambda watch on WATCH_PORT, storing into a node on CQL_LISTEN
 	@$(CARGO) build --release -p logpipe
 	@$(LOGPIPE) cassandra --listen $(CQL_LISTEN) & node=$$!; trap "kill $$node" EXIT; \
-		$(CARGO_LAMBDA) lambda watch -A 127.0.0.1 -P $(WATCH_PORT) \
+		PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO_LAMBDA) lambda watch -A 127.0.0.1 -P $(WATCH_PORT) \
 			--env-var LOGPIPE_CASSANDRA_CONTACT_POINTS=$(CQL_LISTEN)
 
 replay: logpipe ## Replay EVENTS (event files) into an embedded CQL node and dump the tables to out/replay

@@ -1,6 +1,8 @@
 //! Inputs for the benchmarks: AWS Kafka events of generated logs, built
 //! once and serialized exactly as Lambda delivers them.
 
+#![forbid(unsafe_code)]
+
 use base64::Engine;
 use log_generator::{Generator, GeneratorConfig, Output, RecordValue};
 use logpipe_core::{KafkaEvent, KafkaRecord, LogKind};

@@ -1,6 +1,8 @@
 //! AWS Lambda function for the `user_activity_logs` topic: validates each
 //! batch and writes it to Cassandra (see `logpipe_core`).
 
+#![forbid(unsafe_code)]
+
 use logpipe_core::LogKind;
 
 #[tokio::main]

@@ -7,6 +7,8 @@
 //! and the local event source mapping. [`topics`] is the one place that
 //! maps topics to functions and tables.
 
+#![forbid(unsafe_code)]
+
 pub mod batch;
 pub mod column;
 pub mod config;
