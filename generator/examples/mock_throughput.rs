@@ -3,7 +3,7 @@
 //! uses.
 //!
 //! ```text
-//! cargo run --release -p log-generator --example mock_throughput -- [RECORDS_PER_TOPIC] [CODEC]
+//! cargo run --release -p log-generator --example mock_throughput -- [RECORDS_PER_TOPIC] [CODEC] [INVALID_RATIO] [KEY=VALUE,...]
 //! ```
 
 use log_generator::{produce, Compression, ProduceConfig};
@@ -25,12 +25,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("zstd") => Compression::Zstd,
         Some(other) => return Err(format!("unknown codec {other}").into()),
     };
+    let ratio: f64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(0.01);
+    let extra: Vec<(String, String)> = args
+        .next()
+        .map(|s| {
+            s.split(',')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
     let cluster = MockCluster::new(3)?;
     for kind in LogKind::ALL {
         cluster.create_topic(kind.default_topic(), 3, 1)?;
     }
-    let mut config = ProduceConfig::new(cluster.bootstrap_servers(), per_topic, 1, 0.01);
+    let mut config = ProduceConfig::new(cluster.bootstrap_servers(), per_topic, 1, ratio);
     config.compression = codec;
+    config.client_config = extra;
     let summary = produce(&config)?;
     println!("{codec:?}: {}", summary.line());
     Ok(())

@@ -35,7 +35,7 @@ pub enum Output {
 }
 
 impl Output {
-    /// The reasons bad records cycle through, in the contract's check order.
+    /// The reasons bad records cycle through, in the order the pipeline checks them.
     pub fn bad_reasons(self) -> &'static [ReasonCode] {
         use ReasonCode::*;
         match self {
@@ -267,7 +267,8 @@ impl Generator {
 
     /// The next record of `kind`. Exactly `floor(n * invalid_ratio)` of the
     /// first `n` records of a kind are bad, spread evenly, their reasons
-    /// cycling through [`Output::bad_reasons`].
+    /// cycling through [`Output::bad_reasons`] and, within a reason, through
+    /// every shape of bad record the generator knows for it.
     pub fn next_record(&mut self, kind: LogKind) -> GeneratedRecord {
         let state = &mut self.state[kind as usize];
         let n = state.generated;
@@ -288,8 +289,9 @@ impl Generator {
         }
         let reasons = self.config.output.bad_reasons();
         let reason = reasons[(state.bad % reasons.len() as u64) as usize];
+        let variant = (state.bad / reasons.len() as u64) as usize;
         state.bad += 1;
-        let bad = bad_record(&mut self.world, &mut self.rng, kind, reason);
+        let bad = bad_record(&mut self.world, &mut self.rng, kind, reason, variant);
         GeneratedRecord {
             kind,
             topic: if bad.unowned_topic {

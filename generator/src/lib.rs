@@ -2,9 +2,9 @@
 //! ways to send them.
 //!
 //! A seeded simulation of users ([`Generator`]) writes the three log kinds
-//! (auth, session, activity) exactly as the pipeline's contract shapes
-//! them, plus, at a chosen ratio, bad records whose reason code is known in
-//! advance ([`Expected`]). Records then go
+//! (auth, session, activity) exactly in the formats the functions accept
+//! (`docs/logs.md`), plus, at a chosen ratio, bad records whose reason code
+//! is known in advance ([`Expected`]). Records then go
 //!
 //! - to Kafka with librdkafka ([`produce`]), counting every acknowledgement
 //!   and every failure;

@@ -2,6 +2,7 @@
 //! serialized straight to JSON bytes, so valid records cost one pass of
 //! `serde_json` and no intermediate tree.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use serde::ser::SerializeMap;
@@ -128,7 +129,7 @@ impl Serialize for Metadata {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub(crate) enum Scalar {
-    Text(String),
+    Text(Cow<'static, str>),
     Int(i64),
     Decimal(f64),
     Flag(bool),

@@ -7,8 +7,10 @@
 //!
 //! [`bad_record`] writes one bad record for a given reason code. Each is
 //! built from a valid log with exactly one thing wrong, so that under the
-//! contract's check order (empty value, base64, size, UTF-8, JSON, object,
+//! pipeline's check order (empty value, base64, size, UTF-8, JSON, object,
 //! then the fields in table order) the intended reason is the first to fail.
+
+use std::sync::OnceLock;
 
 use logpipe_core::logs::{MAX_FAILURE_REASON_BYTES, MAX_RESOURCE_BYTES, MAX_USER_AGENT_BYTES};
 use logpipe_core::reason::ReasonCode;
@@ -34,16 +36,16 @@ pub(crate) struct BadRecord {
     pub unowned_topic: bool,
 }
 
-/// The JSON text of a valid log, now and then in one of the harmless
-/// variations.
+/// The JSON text of a valid log; two times in a hundred, in one of the
+/// harmless variations (each half a percent).
 pub(crate) fn valid_bytes(log: &Log<'_>, rng: &mut ChaCha8Rng) -> Vec<u8> {
     let roll = rng.random_range(0..1000);
-    if roll < 940 {
+    if roll < 980 {
         return log.to_bytes();
     }
     let mut obj = log.to_object();
     match roll {
-        940..960 => {
+        980..985 => {
             let optional: &[&str] = match log {
                 Log::Auth(_) => &["auth_method", "failure_reason", "user_agent", "geo"],
                 Log::Session(_) => &["ip_address", "device", "duration_ms", "pages_viewed"],
@@ -55,7 +57,7 @@ pub(crate) fn valid_bytes(log: &Log<'_>, rng: &mut ChaCha8Rng) -> Vec<u8> {
                 }
             }
         }
-        960..975 => {
+        985..990 => {
             obj.insert("schema_version".into(), json!(2));
             obj.insert(
                 "trace_id".into(),
@@ -65,7 +67,7 @@ pub(crate) fn valid_bytes(log: &Log<'_>, rng: &mut ChaCha8Rng) -> Vec<u8> {
                 obj.insert("client".into(), json!({"name": "web", "version": "5.12.0"}));
             }
         }
-        975..990 => {
+        990..995 => {
             let field = match log {
                 Log::Auth(_) => "event_type",
                 Log::Session(_) => "event_type",
@@ -114,14 +116,20 @@ fn restyle(obj: &mut Object, field: &str, rng: &mut ChaCha8Rng) {
     }
 }
 
-/// One bad record of `kind` whose first failing check is `reason`.
+/// One bad record of `kind` whose first failing check is `reason`, in
+/// shape number `variant` of that reason (shapes cycle as `variant` counts
+/// up, so every shape turns up).
 pub(crate) fn bad_record(
     world: &mut World,
     rng: &mut ChaCha8Rng,
     kind: LogKind,
     reason: ReasonCode,
+    variant: usize,
 ) -> BadRecord {
-    if reason == ReasonCode::MissingField && rng.random_bool(0.3) {
+    // Missing-field shapes: each required field absent, then `null`, then
+    // a log of another kind.
+    let missing_shapes = 2 * required(kind).len() + 1;
+    if reason == ReasonCode::MissingField && variant % missing_shapes == missing_shapes - 1 {
         return misrouted(world, kind);
     }
     let log = world.next_log(kind);
@@ -130,24 +138,24 @@ pub(crate) fn bad_record(
     let mut unowned_topic = false;
     let value = match reason {
         ReasonCode::EmptyValue => {
-            if rng.random_bool(0.5) {
+            if variant.is_multiple_of(2) {
                 RecordValue::Null
             } else {
                 RecordValue::Bytes(Vec::new())
             }
         }
-        ReasonCode::InvalidBase64 => RecordValue::NotBase64(if rng.random_bool(0.7) {
+        ReasonCode::InvalidBase64 => RecordValue::NotBase64(if variant.is_multiple_of(2) {
             // A producer that put the JSON text where base64 belongs.
             String::from_utf8_lossy(&log.to_bytes()).into_owned()
         } else {
             "%%% not base64 %%%".to_owned()
         }),
         ReasonCode::TooLarge => RecordValue::Bytes(too_large(&log, rng)),
-        ReasonCode::InvalidUtf8 => RecordValue::Bytes(not_utf8(&log, rng)),
-        ReasonCode::InvalidJson => RecordValue::Bytes(not_json(&log, rng)),
-        ReasonCode::NotAnObject => RecordValue::Bytes(not_an_object(&log, rng)),
-        ReasonCode::MissingField => RecordValue::Bytes(missing_field(&log, rng)),
-        ReasonCode::InvalidField => RecordValue::Bytes(invalid_field(&log, rng)),
+        ReasonCode::InvalidUtf8 => RecordValue::Bytes(not_utf8(&log, variant)),
+        ReasonCode::InvalidJson => RecordValue::Bytes(not_json(&log, rng, variant)),
+        ReasonCode::NotAnObject => RecordValue::Bytes(not_an_object(&log, variant)),
+        ReasonCode::MissingField => RecordValue::Bytes(missing_field(&log, kind, variant)),
+        ReasonCode::InvalidField => RecordValue::Bytes(invalid_field(&log, variant)),
         ReasonCode::WrongTopic => {
             unowned_topic = true;
             RecordValue::Bytes(log.to_bytes())
@@ -184,29 +192,46 @@ fn to_bytes(obj: &Object) -> Vec<u8> {
 }
 
 /// Replaces the first occurrence of `marker` in `bytes` with `with`.
-fn splice(mut bytes: Vec<u8>, marker: &[u8], with: &[u8]) -> Vec<u8> {
-    if let Some(at) = bytes.windows(marker.len()).position(|w| w == marker) {
-        bytes.splice(at..at + marker.len(), with.iter().copied());
-    }
-    bytes
+fn splice(bytes: Vec<u8>, marker: &[u8], with: &[u8]) -> Vec<u8> {
+    let Some(at) = bytes.windows(marker.len()).position(|w| w == marker) else {
+        return bytes;
+    };
+    let mut out = Vec::with_capacity(bytes.len() - marker.len() + with.len());
+    out.extend_from_slice(&bytes[..at]);
+    out.extend_from_slice(with);
+    out.extend_from_slice(&bytes[at + marker.len()..]);
+    out
 }
 
 /// A valid log padded with a debug dump to just over the size limit.
 fn too_large(log: &Log<'_>, rng: &mut ChaCha8Rng) -> Vec<u8> {
-    const FRAME: &str = "at com.shop.checkout.Handler.process(Handler.java:42); ";
-    let target = MAX_VALUE_BYTES + rng.random_range(1..=4096);
+    const MARK: &str = "@@debug-dump@@";
+    const MAX_OVER: usize = 4096;
+    // The dump text, made once: it needs no JSON escapes, so its bytes go
+    // into the value as they are.
+    static DUMP: OnceLock<Vec<u8>> = OnceLock::new();
+    let dump = DUMP.get_or_init(|| {
+        const FRAME: &[u8] = b"at com.shop.checkout.Handler.process(Handler.java:42); ";
+        FRAME
+            .iter()
+            .copied()
+            .cycle()
+            .take(MAX_VALUE_BYTES + MAX_OVER)
+            .collect()
+    });
+    let target = MAX_VALUE_BYTES + rng.random_range(1..=MAX_OVER);
     let mut obj = log.to_object();
-    obj.insert("debug_dump".into(), Value::String(String::new()));
-    let base = to_bytes(&obj).len();
-    let pad = target.saturating_sub(base);
-    let dump: String = FRAME.chars().cycle().take(pad).collect();
-    obj.insert("debug_dump".into(), Value::String(dump));
-    to_bytes(&obj)
+    obj.insert("debug_dump".into(), Value::String(MARK.to_owned()));
+    let base = to_bytes(&obj);
+    let pad = target
+        .saturating_sub(base.len() - MARK.len())
+        .min(dump.len());
+    splice(base, MARK.as_bytes(), &dump[..pad])
 }
 
 /// A valid log with text in a legacy encoding (or stray bytes) inside one
 /// of its strings.
-fn not_utf8(log: &Log<'_>, rng: &mut ChaCha8Rng) -> Vec<u8> {
+fn not_utf8(log: &Log<'_>, variant: usize) -> Vec<u8> {
     const MARK: &str = "@@not-utf8@@";
     const BAD: &[&[u8]] = &[
         b"S\xE3o Paulo",           // Latin-1
@@ -232,14 +257,14 @@ fn not_utf8(log: &Log<'_>, rng: &mut ChaCha8Rng) -> Vec<u8> {
             obj.insert("resource".into(), json!(format!("/search?q={MARK}")));
         }
     }
-    let bad = BAD[rng.random_range(0..BAD.len())];
+    let bad = BAD[variant % BAD.len()];
     splice(to_bytes(&obj), MARK.as_bytes(), bad)
 }
 
 /// UTF-8 text that is not JSON.
-fn not_json(log: &Log<'_>, rng: &mut ChaCha8Rng) -> Vec<u8> {
+fn not_json(log: &Log<'_>, rng: &mut ChaCha8Rng, variant: usize) -> Vec<u8> {
     let text = String::from_utf8(log.to_bytes()).expect("serde_json writes UTF-8");
-    let broken = match rng.random_range(0..7) {
+    let broken = match variant % 7 {
         0 => {
             // Cut short, on a character boundary, before the closing brace.
             let mut cut = rng.random_range(1..text.len() - 1);
@@ -265,9 +290,9 @@ fn not_json(log: &Log<'_>, rng: &mut ChaCha8Rng) -> Vec<u8> {
 }
 
 /// Valid JSON that is not an object.
-fn not_an_object(log: &Log<'_>, rng: &mut ChaCha8Rng) -> Vec<u8> {
+fn not_an_object(log: &Log<'_>, variant: usize) -> Vec<u8> {
     let text = String::from_utf8(log.to_bytes()).expect("serde_json writes UTF-8");
-    match rng.random_range(0..4) {
+    match variant % 4 {
         // A batch of one, as an array.
         0 => format!("[{text}]").into_bytes(),
         // JSON encoded twice: a string holding the object's text.
@@ -278,9 +303,9 @@ fn not_an_object(log: &Log<'_>, rng: &mut ChaCha8Rng) -> Vec<u8> {
 }
 
 /// The required fields of each kind, in table order.
-fn required(log: &Log<'_>) -> &'static [&'static str] {
-    match log {
-        Log::Auth(_) => &[
+fn required(kind: LogKind) -> &'static [&'static str] {
+    match kind {
+        LogKind::Auth => &[
             "event_id",
             "user_id",
             "timestamp",
@@ -288,17 +313,17 @@ fn required(log: &Log<'_>) -> &'static [&'static str] {
             "success",
             "ip_address",
         ],
-        Log::Session(_) => &["session_id", "user_id", "timestamp", "event_type"],
-        Log::Activity(_) => &["event_id", "user_id", "timestamp", "action", "resource"],
+        LogKind::Session => &["session_id", "user_id", "timestamp", "event_type"],
+        LogKind::Activity => &["event_id", "user_id", "timestamp", "action", "resource"],
     }
 }
 
 /// A valid log with one required field absent or `null`.
-fn missing_field(log: &Log<'_>, rng: &mut ChaCha8Rng) -> Vec<u8> {
+fn missing_field(log: &Log<'_>, kind: LogKind, variant: usize) -> Vec<u8> {
     let mut obj = log.to_object();
-    let fields = required(log);
-    let field = fields[rng.random_range(0..fields.len())];
-    if rng.random_bool(0.6) {
+    let fields = required(kind);
+    let field = fields[variant % fields.len()];
+    if (variant / fields.len()).is_multiple_of(2) {
         obj.remove(field);
     } else {
         obj.insert(field.to_owned(), Value::Null);
@@ -307,7 +332,7 @@ fn missing_field(log: &Log<'_>, rng: &mut ChaCha8Rng) -> Vec<u8> {
 }
 
 /// A valid log with exactly one field of the wrong type or out of its rules.
-fn invalid_field(log: &Log<'_>, rng: &mut ChaCha8Rng) -> Vec<u8> {
+fn invalid_field(log: &Log<'_>, variant: usize) -> Vec<u8> {
     let mut obj = log.to_object();
     let ms = log.timestamp().ms;
     let id_field = match log {
@@ -415,7 +440,7 @@ fn invalid_field(log: &Log<'_>, rng: &mut ChaCha8Rng) -> Vec<u8> {
             ("metadata", json!("k=v")),
         ]),
     }
-    let (field, value) = options.swap_remove(rng.random_range(0..options.len()));
+    let (field, value) = options.swap_remove(variant % options.len());
     match field.split_once('.') {
         None => {
             obj.insert(field.to_owned(), value);

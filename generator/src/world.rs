@@ -369,12 +369,12 @@ impl World {
                 }
                 let resource = match rng.random_range(0..100) {
                     0..55 => {
-                        metadata.push("product_id", Scalar::Text(product.to_string()));
+                        metadata.push("product_id", Scalar::Text(product.to_string().into()));
                         format!("/products/{product}")
                     }
                     55..80 => {
                         let cat = CATEGORIES[rng.random_range(0..CATEGORIES.len())];
-                        metadata.push("category", Scalar::Text(cat.to_owned()));
+                        metadata.push("category", Scalar::Text(cat.into()));
                         if rng.random_bool(0.3) {
                             format!("/categories/{cat}?page={}", rng.random_range(2..10))
                         } else {
@@ -390,7 +390,7 @@ impl World {
                         "direct",
                         "email",
                     ][rng.random_range(0..4)];
-                    metadata.push("referrer", Scalar::Text(referrer.to_owned()));
+                    metadata.push("referrer", Scalar::Text(referrer.into()));
                 }
                 ("page_view", resource)
             }
@@ -398,14 +398,14 @@ impl World {
                 let target = CLICK_TARGETS[rng.random_range(0..CLICK_TARGETS.len())];
                 metadata.push(
                     "element",
-                    Scalar::Text(target.trim_start_matches('#').to_owned()),
+                    Scalar::Text(target.trim_start_matches('#').into()),
                 );
                 metadata.push("position", Scalar::Int(rng.random_range(1..25)));
                 ("click", format!("/products/{product}{target}"))
             }
             2 => {
                 let term = SEARCH_TERMS[rng.random_range(0..SEARCH_TERMS.len())];
-                metadata.push("query", Scalar::Text(term.to_owned()));
+                metadata.push("query", Scalar::Text(term.into()));
                 metadata.push("results", Scalar::Int(rng.random_range(0..500)));
                 if rng.random_bool(0.2) {
                     metadata.push("spellcheck", Scalar::Flag(true));
@@ -415,15 +415,15 @@ impl World {
             3 => {
                 user.cart_items += 1;
                 let quantity = rng.random_range(1..4);
-                metadata.push("product_id", Scalar::Text(product.to_string()));
+                metadata.push("product_id", Scalar::Text(product.to_string().into()));
                 metadata.push("quantity", Scalar::Int(quantity));
                 metadata.push("price", Scalar::Decimal(price(rng)));
-                metadata.push("currency", Scalar::Text(currency.to_owned()));
+                metadata.push("currency", Scalar::Text(currency.into()));
                 ("add_to_cart", format!("/products/{product}"))
             }
             4 => {
                 user.cart_items = user.cart_items.saturating_sub(1);
-                metadata.push("product_id", Scalar::Text(product.to_string()));
+                metadata.push("product_id", Scalar::Text(product.to_string().into()));
                 metadata.push("quantity", Scalar::Int(1));
                 ("remove_from_cart", "/cart".to_owned())
             }
@@ -434,22 +434,22 @@ impl World {
                     "total",
                     Scalar::Decimal(price(rng) * f64::from(user.cart_items.max(1))),
                 );
-                metadata.push("currency", Scalar::Text(currency.to_owned()));
+                metadata.push("currency", Scalar::Text(currency.into()));
                 duration_ms = Some(rng.random_range(5_000..600_000));
                 ("checkout", "/checkout".to_owned())
             }
             _ => {
                 let order = format!("ORD-{:08}", rng.random_range(0..100_000_000u32));
-                metadata.push("order_id", Scalar::Text(order.clone()));
+                metadata.push("order_id", Scalar::Text(order.clone().into()));
                 metadata.push("items", Scalar::Int(i64::from(user.cart_items.max(1))));
                 metadata.push(
                     "total",
                     Scalar::Decimal(price(rng) * f64::from(user.cart_items.max(1))),
                 );
-                metadata.push("currency", Scalar::Text(currency.to_owned()));
+                metadata.push("currency", Scalar::Text(currency.into()));
                 let method =
                     ["card", "card", "paypal", "apple_pay", "gift_card"][rng.random_range(0..5)];
-                metadata.push("payment_method", Scalar::Text(method.to_owned()));
+                metadata.push("payment_method", Scalar::Text(method.into()));
                 metadata.push("first_order", Scalar::Flag(rng.random_bool(0.1)));
                 user.cart_items = 0;
                 user.checking_out = false;
@@ -459,9 +459,7 @@ impl World {
         if metadata.is_empty() && rng.random_bool(0.5) {
             metadata.push(
                 "ab_test",
-                Scalar::Text(
-                    ["control", "variant_a", "variant_b"][rng.random_range(0..3)].to_owned(),
-                ),
+                Scalar::Text(["control", "variant_a", "variant_b"][rng.random_range(0..3)].into()),
             );
         }
         ActivityLog {

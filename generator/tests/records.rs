@@ -78,7 +78,7 @@ fn every_valid_record_becomes_a_row() {
     assert_eq!(kinds.len(), 3);
 }
 
-/// The contract's rules, checked again here without the pipeline's code
+/// The log rules, checked again here without the pipeline's code
 /// for what the generator promises beyond them: canonical v4 ids, keys
 /// equal to the user id, timestamps within the run.
 #[test]
@@ -126,7 +126,7 @@ fn valid_records_keep_the_generator_promises() {
             .entry(event.trim().to_ascii_lowercase())
             .or_default() += 1;
     }
-    // The story covers every event type and action of the contract.
+    // The story covers every event type and action of the log formats.
     for expected in [
         "login",
         "logout",
