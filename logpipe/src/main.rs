@@ -1,13 +1,15 @@
 //! `logpipe`: the developer CLI of the logpipe pipeline.
 //!
 //! Each subcommand lives in `cmd/`; storage targets (`embedded`, `none`,
-//! `HOST:PORT`) are resolved in `storage.rs`.
+//! `HOST:PORT`) are resolved in `storage.rs`; the local event source
+//! mapping (Kafka poller, event builder, invokers) is `esm/`.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod esm;
 mod storage;
 
 /// Serverless user-log pipeline: Kafka → Rust Lambda functions → Cassandra.
@@ -26,6 +28,19 @@ enum Command {
     Cassandra(cmd::cassandra::CassandraArgs),
     /// Print or apply the keyspace and tables.
     Schema(cmd::schema::SchemaArgs),
+    /// Run the whole pipeline locally: embedded Kafka and CQL, generated
+    /// logs, the three functions; print what was stored.
+    Demo(cmd::demo::DemoArgs),
+    /// Local event source mapping: poll Kafka, invoke the functions with
+    /// AWS Lambda Kafka events, commit after success.
+    Esm(Box<cmd::esm::EsmArgs>),
+    /// Run an embedded Kafka broker with the three topics until Ctrl-C.
+    Kafka(cmd::kafka::KafkaArgs),
+    /// Create the Kafka topics (idempotent).
+    Topics(cmd::topics::TopicsArgs),
+    /// Generate user logs to Kafka, stdout or Lambda event files (the
+    /// log-generator).
+    Generate(Box<cmd::generate::GenerateArgs>),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +63,11 @@ fn main() -> ExitCode {
             Command::Replay(args) => cmd::replay::run(args).await,
             Command::Cassandra(args) => cmd::cassandra::run(args).await,
             Command::Schema(args) => cmd::schema::run(args).await,
+            Command::Demo(args) => cmd::demo::run(args).await,
+            Command::Esm(args) => cmd::esm::run(*args).await,
+            Command::Kafka(args) => cmd::kafka::run(args).await,
+            Command::Topics(args) => cmd::topics::run(args).await,
+            Command::Generate(args) => cmd::generate::run(*args).await,
         }
     });
     match result {

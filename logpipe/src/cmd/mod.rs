@@ -1,5 +1,10 @@
 //! One module a subcommand.
 
 pub mod cassandra;
+pub mod demo;
+pub mod esm;
+pub mod generate;
+pub mod kafka;
 pub mod replay;
 pub mod schema;
+pub mod topics;

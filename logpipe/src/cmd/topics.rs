@@ -1,0 +1,121 @@
+//! `logpipe topics create`: creates the pipeline's topics on a Kafka
+//! cluster with the admin API. Idempotent: a topic that already exists
+//! counts as created (its partitions are left as they are).
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::ClientConfig;
+
+use crate::esm::connection::{KafkaConnection, TopicSelection};
+
+#[derive(Args, Debug)]
+pub struct TopicsArgs {
+    #[command(subcommand)]
+    action: TopicsAction,
+}
+
+#[derive(Subcommand, Debug)]
+enum TopicsAction {
+    /// Create the topics (idempotent)
+    Create(CreateArgs),
+}
+
+#[derive(Args, Debug)]
+struct CreateArgs {
+    #[command(flatten)]
+    kafka: KafkaConnection,
+
+    #[command(flatten)]
+    selection: TopicSelection,
+
+    /// Partitions of each topic
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=100_000))]
+    partitions: i32,
+
+    /// Replicas of each partition
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=100))]
+    replication: i32,
+}
+
+/// What happened to one topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    /// The topic is new.
+    New,
+    /// It was there already.
+    Existed,
+}
+
+/// Creates `topics`, treating "already exists" as success.
+pub async fn create_topics(
+    config: &ClientConfig,
+    topics: &[String],
+    partitions: i32,
+    replication: i32,
+) -> anyhow::Result<Vec<(String, Created)>> {
+    let admin: AdminClient<DefaultClientContext> =
+        config.create().context("creating the Kafka admin client")?;
+    let new: Vec<NewTopic<'_>> = topics
+        .iter()
+        .map(|t| NewTopic::new(t, partitions, TopicReplication::Fixed(replication)))
+        .collect();
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let results = admin.create_topics(&new, &options).await.map_err(|e| {
+        anyhow::anyhow!(
+            "{e}{}",
+            if matches!(
+                e.rdkafka_error_code(),
+                Some(RDKafkaErrorCode::UnsupportedFeature)
+            ) {
+                " (the broker has no CreateTopics API; `logpipe kafka` creates its topics itself)"
+            } else {
+                ""
+            }
+        )
+    })?;
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(topic) => out.push((topic, Created::New)),
+            Err((topic, RDKafkaErrorCode::TopicAlreadyExists)) => {
+                out.push((topic, Created::Existed))
+            }
+            Err((topic, code)) => errors.push(format!("{topic}: {code}")),
+        }
+    }
+    if !errors.is_empty() {
+        anyhow::bail!("cannot create topics: {}", errors.join("; "));
+    }
+    Ok(out)
+}
+
+pub async fn run(args: TopicsArgs) -> anyhow::Result<ExitCode> {
+    match args.action {
+        TopicsAction::Create(a) => {
+            let config = a.kafka.client_config(|c| {
+                c.set("client.id", "logpipe-topics");
+            })?;
+            let topics: Vec<String> = a.selection.resolve().into_iter().map(|(_, t)| t).collect();
+            let created = create_topics(&config, &topics, a.partitions, a.replication)
+                .await
+                .with_context(|| format!("at {}", a.kafka.bootstrap))?;
+            for (topic, how) in created {
+                match how {
+                    Created::New => println!(
+                        "created {topic} ({} partitions, replication {})",
+                        a.partitions, a.replication
+                    ),
+                    Created::Existed => println!("{topic} exists already"),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
