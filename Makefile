@@ -1,6 +1,6 @@
 # logpipe: build, test, run and deploy the pipeline.
 #
-#   make demo     replay the sample events into an embedded CQL node and show rows
+#   make demo     the whole pipeline on embedded Kafka and CQL, with a reconciled table
 #   make test     install what is missing, then fmt, clippy and every test
 #   make help     every target
 #
