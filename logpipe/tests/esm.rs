@@ -13,48 +13,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine;
-use common::{
-    assert_stored_matches, collect_lines, committed_offsets, cql_node, end_offsets,
-    produce_and_learn, read_stored, read_topic, root, spawn_logpipe, wait_output,
+use common::kafka::{
+    assert_committed_is_stored, assert_committed_to_end, assert_stored_matches, committed_offsets,
+    cql_node, esm_args, mock_cluster, produce, produce_only, read_stored, read_topic,
+    start_logpipe_kafka,
 };
+use common::{args, collect_lines, root, run_logpipe, spawn_logpipe, wait_for_lines};
 use logpipe_core::LogKind;
-use rdkafka::mocking::MockCluster;
-use rdkafka::producer::DefaultProducerContext;
 use serde_json::Value;
-
-fn mock_cluster(partitions: i32) -> (MockCluster<'static, DefaultProducerContext>, String) {
-    let cluster = MockCluster::new(1).unwrap();
-    for kind in LogKind::ALL {
-        cluster
-            .create_topic(kind.default_topic(), partitions, 1)
-            .unwrap();
-    }
-    let bootstrap = cluster.bootstrap_servers();
-    (cluster, bootstrap)
-}
-
-fn last_json_line(stdout: &[u8]) -> Value {
-    let text = String::from_utf8_lossy(stdout);
-    let line = text.lines().last().unwrap_or_else(|| panic!("no output"));
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))
-}
-
-async fn produce(
-    bootstrap: &str,
-    kinds: &[LogKind],
-    n: u64,
-    seed: u64,
-    ratio: f64,
-) -> common::Truth {
-    let bootstrap = bootstrap.to_owned();
-    let kinds = kinds.to_vec();
-    tokio::task::spawn_blocking(move || produce_and_learn(&bootstrap, &kinds, n, seed, ratio))
-        .await
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_esm_stores_exactly_the_valid_records_and_dead_letters_the_bad_ones() {
@@ -65,28 +34,17 @@ async fn the_esm_stores_exactly_the_valid_records_and_dead_letters_the_bad_ones(
     let reasons: BTreeSet<&str> = truth.invalid.values().map(String::as_str).collect();
     assert!(reasons.len() >= 7, "every Kafka reason occurs: {reasons:?}");
 
-    let esm = spawn_logpipe(&[
-        "esm",
-        "--bootstrap",
+    let args = esm_args(
         &bootstrap,
-        "--cassandra",
         &cql,
-        "--starting-position",
-        "TRIM_HORIZON",
-        "--batch-size",
-        "64",
-        "--group-id",
         "e2e",
-        "--until-idle",
-        "2s",
-        "--json",
-    ]);
-    let out = tokio::task::spawn_blocking(move || wait_output(esm, Duration::from_secs(120)))
+        &["--batch-size", "64", "--until-idle", "2s", "--json"],
+    );
+    let out = run_logpipe(args, Duration::from_secs(120))
         .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let summary = last_json_line(&out.stdout);
+        .assert_success();
+    let stderr = &out.stderr;
+    let summary = out.json();
     assert_eq!(summary["records"], 900, "{summary}");
     assert_eq!(summary["written"], truth.valid.len());
     assert_eq!(summary["dead_lettered"], truth.invalid.len());
@@ -102,14 +60,7 @@ async fn the_esm_stores_exactly_the_valid_records_and_dead_letters_the_bad_ones(
     );
 
     assert_stored_matches(&read_stored(&cql).await, &truth);
-    for kind in LogKind::ALL {
-        let topic = kind.default_topic();
-        assert_eq!(
-            committed_offsets(&bootstrap, &format!("e2e-{}", kind.function_name()), topic),
-            end_offsets(&bootstrap, topic),
-            "{topic}: committed to the end"
-        );
-    }
+    assert_committed_to_end(&bootstrap, "e2e", &truth);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,103 +68,51 @@ async fn a_crash_mid_stream_loses_nothing_and_acknowledges_nothing_early() {
     let (_cluster, bootstrap) = mock_cluster(3);
     let (_node, cql) = cql_node().await;
     let truth = produce(&bootstrap, &LogKind::ALL, 600, 11, 0.05).await;
-    let args = [
-        "esm",
-        "--bootstrap",
+    let args = esm_args(
         &bootstrap,
-        "--cassandra",
         &cql,
-        "--starting-position",
-        "TRIM_HORIZON",
-        "--batch-size",
-        "10",
-        "--maximum-batching-window-in-seconds",
-        "0",
-        "--group-id",
         "crash",
-        // A killed member leaves the group when its session times out.
-        "--kafka-config",
-        "session.timeout.ms=6000",
-    ];
+        &[
+            "--batch-size",
+            "10",
+            "--maximum-batching-window-in-seconds",
+            "0",
+            // A killed member leaves the group when its session times out.
+            "--kafka-config",
+            "session.timeout.ms=6000",
+        ],
+    );
     let mut esm = spawn_logpipe(&args);
     let (lines, _reader) = collect_lines(esm.child.stderr.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let batches = lines
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|l| l.contains(" records, "))
-            .count();
-        if batches >= 5 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no batches: {:?}",
-            lines.lock().unwrap()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_lines(
+        &lines,
+        |l| l.contains(" records, "),
+        5,
+        Duration::from_secs(60),
+    );
     esm.kill_now();
 
     // What was committed is stored: every offset below a committed offset
     // has its row or dead letter.
     let stored = read_stored(&cql).await;
-    let mut committed_total = 0;
-    let mut everything = true;
-    for kind in LogKind::ALL {
-        let topic = kind.default_topic();
-        let committed = committed_offsets(
-            &bootstrap,
-            &format!("crash-{}", kind.function_name()),
-            topic,
-        );
-        for (partition, next) in &committed {
-            committed_total += next;
-            for offset in 0..*next {
-                let place = (topic.to_owned(), *partition, offset);
-                assert!(
-                    stored.contains(&place),
-                    "{place:?} is committed but not stored"
-                );
-            }
-        }
-        everything &= committed == end_offsets(&bootstrap, topic);
-    }
+    let (committed_total, everything) =
+        assert_committed_is_stored(&bootstrap, "crash", &LogKind::ALL, &stored);
     assert!(committed_total > 0, "some batches were committed");
     assert!(!everything, "the crash came mid-stream");
 
     // Started again, the mapping resumes where the commits say.
-    let mut again: Vec<&str> = args.to_vec();
-    again.extend(["--until-idle", "2s", "--json", "--quiet"]);
-    let esm = spawn_logpipe(&again);
-    let out = tokio::task::spawn_blocking(move || wait_output(esm, Duration::from_secs(120)))
+    let mut again = args.clone();
+    again.extend(common::args(&["--until-idle", "2s", "--json", "--quiet"]));
+    let out = run_logpipe(again, Duration::from_secs(120))
         .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let summary = last_json_line(&out.stdout);
-    let resumed = summary["records"].as_i64().unwrap();
+        .assert_success();
+    let resumed = out.json()["records"].as_i64().unwrap();
     assert!(
         resumed < 1800 && resumed >= 1800 - committed_total,
         "resumed {resumed} records after {committed_total} were committed"
     );
     assert_stored_matches(&read_stored(&cql).await, &truth);
-    for kind in LogKind::ALL {
-        let topic = kind.default_topic();
-        assert_eq!(
-            committed_offsets(
-                &bootstrap,
-                &format!("crash-{}", kind.function_name()),
-                topic
-            ),
-            end_offsets(&bootstrap, topic)
-        );
-    }
+    assert_committed_to_end(&bootstrap, "crash", &truth);
 }
 
 /// Invocations a fake Lambda invoke API received: path, payload, and
@@ -329,7 +228,7 @@ async fn lambda_api_events_have_aws_shape_and_a_poisoned_batch_is_bisected_to_th
     let (addr, invocations) = fake_lambda(poison);
     let failures = tempfile::tempdir().unwrap();
     let arn = "arn:aws:kafka:eu-west-1:123456789012:cluster/logs/abc-1";
-    let esm = spawn_logpipe(&[
+    let esm = args(&[
         "esm",
         "--bootstrap",
         &bootstrap,
@@ -360,13 +259,10 @@ async fn lambda_api_events_have_aws_shape_and_a_poisoned_batch_is_bisected_to_th
         "2s",
         "--json",
     ]);
-    let out = tokio::task::spawn_blocking(move || wait_output(esm, Duration::from_secs(90)))
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = run_logpipe(esm, Duration::from_secs(90)).await;
     // Records were given up on: exit 1, after moving past them.
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    let summary = last_json_line(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    let summary = out.json();
     assert_eq!(summary["records"], 40, "{summary}");
     assert_eq!(summary["discarded"], 1);
     // The poisoned batch of 8 failed whole, then as 4, 2, 1, and once more
@@ -480,16 +376,12 @@ async fn starting_positions_at_timestamp_and_latest() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     {
         let b = bootstrap.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut config = log_generator::ProduceConfig::new(&b, 50, 2, 0.0);
-            config.generator.kinds = vec![LogKind::Auth];
-            assert!(log_generator::produce(&config).unwrap().is_complete());
-        })
-        .await
-        .unwrap();
+        tokio::task::spawn_blocking(move || produce_only(&b, &[LogKind::Auth], 50, 2))
+            .await
+            .unwrap();
     }
     let run = |position: &str, extra: &[&str]| {
-        let mut args = vec![
+        let mut args = args(&[
             "esm",
             "--bootstrap",
             &bootstrap,
@@ -503,15 +395,9 @@ async fn starting_positions_at_timestamp_and_latest() {
             "2s",
             "--json",
             "--quiet",
-        ];
-        args.extend_from_slice(extra);
-        let out = wait_output(spawn_logpipe(&args), Duration::from_secs(60));
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        last_json_line(&out.stdout)
+        ]);
+        args.extend(common::args(extra));
+        run_logpipe(args, Duration::from_secs(60))
     };
     let seconds = format!("{:.3}", at as f64 / 1000.0);
     let s = run(
@@ -522,13 +408,22 @@ async fn starting_positions_at_timestamp_and_latest() {
             "--group-id",
             "at",
         ],
-    );
+    )
+    .await
+    .assert_success()
+    .json();
     assert_eq!(s["records"], 50, "{s}");
     assert_eq!(s["skipped"], 50, "{s}");
     assert_eq!(s["written"], 50);
-    let s = run("LATEST", &["--group-id", "latest"]);
+    let s = run("LATEST", &["--group-id", "latest"])
+        .await
+        .assert_success()
+        .json();
     assert_eq!(s["records"], 0, "{s}");
-    let s = run("TRIM_HORIZON", &["--group-id", "trim"]);
+    let s = run("TRIM_HORIZON", &["--group-id", "trim"])
+        .await
+        .assert_success()
+        .json();
     assert_eq!(s["records"], 100, "{s}");
 }
 
@@ -563,29 +458,50 @@ async fn the_embedded_broker_serves_and_advertises_a_fixed_address() {
     assert_eq!(metadata.topics()[0].partitions().len(), 2);
 
     produce(&addr, &[LogKind::Session], 100, 3, 0.0).await;
-    let out = wait_output(
-        spawn_logpipe(&[
-            "esm",
-            "--bootstrap",
-            &addr,
+    let esm = esm_args(
+        &addr,
+        "none",
+        "fixed",
+        &[
             "--topics",
             "session",
-            "--cassandra",
-            "none",
-            "--starting-position",
-            "TRIM_HORIZON",
             "--until-idle",
             "2s",
             "--json",
             "--quiet",
-        ]),
-        Duration::from_secs(60),
+        ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(last_json_line(&out.stdout)["written"], 100);
+    let out = run_logpipe(esm, Duration::from_secs(60))
+        .await
+        .assert_success();
+    assert_eq!(out.json()["written"], 100);
     drop(kafka);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_broker_process_on_a_free_port_serves_the_esm() {
+    // `logpipe kafka` as its own process on a port it picks, as the
+    // Kafka fault tests start it.
+    let (_kafka, bootstrap) = start_logpipe_kafka(2);
+    let (_node, cql) = cql_node().await;
+    let truth = produce(&bootstrap, &[LogKind::Activity], 120, 4, 0.1).await;
+    let esm = esm_args(
+        &bootstrap,
+        &cql,
+        "process",
+        &[
+            "--topics",
+            "activity",
+            "--until-idle",
+            "2s",
+            "--json",
+            "--quiet",
+        ],
+    );
+    let out = run_logpipe(esm, Duration::from_secs(60))
+        .await
+        .assert_success();
+    assert_eq!(out.json()["records"], 120);
+    assert_stored_matches(&read_stored(&cql).await, &truth);
+    assert_committed_to_end(&bootstrap, "process", &truth);
 }

@@ -8,60 +8,33 @@
 
 mod common;
 
-use std::net::TcpStream;
-use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{
-    assert_stored_matches, committed_offsets, cql_node, end_offsets, ends_of, free_port, logpipe,
-    produce_and_learn, read_stored, spawn_logpipe, wait_output, Killed,
+use common::kafka::{
+    assert_committed_to_end, assert_stored_matches, cql_node, end_offsets, esm_args, learn,
+    produce, read_stored, start_tansu,
 };
+use common::{args, logpipe, run_logpipe};
 use logpipe_core::LogKind;
 
-/// The tansu binary: on PATH, or where `make tansu` installs it.
-fn tansu() -> PathBuf {
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join("tansu"))
-            .find(|p| p.is_file())
-    });
-    let installed = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tansu"));
-    on_path
-        .or(installed.filter(|p| p.is_file()))
-        .expect("tansu not found on PATH or in ~/.cargo/bin: run `make tansu` (cargo install tansu --locked --features dynostore)")
-}
-
-/// Starts a tansu broker on a free loopback port, in-memory storage.
-fn start_tansu() -> (Killed, String) {
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let url = format!("tcp://{addr}");
-    let child = Command::new(tansu())
-        .args([
-            "broker",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-            "--storage-engine",
-            "memory://tansu/",
-        ])
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("tansu starts");
-    let broker = Killed::group(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(&addr).is_err() {
-        assert!(Instant::now() < deadline, "tansu did not listen on {addr}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (broker, addr)
+/// Creates the three topics on `bootstrap` with `logpipe topics create`;
+/// returns its stdout.
+fn create_topics(bootstrap: &str) -> String {
+    let out = logpipe(&[
+        "topics",
+        "create",
+        "--bootstrap",
+        bootstrap,
+        "--partitions",
+        "3",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -69,87 +42,83 @@ async fn the_esm_stores_exactly_the_valid_records_through_a_tansu_broker() {
     let (_broker, bootstrap) = start_tansu();
 
     // Topics through the admin API; a second run finds them there.
-    let out = logpipe(&[
-        "topics",
-        "create",
-        "--bootstrap",
-        &bootstrap,
-        "--partitions",
-        "3",
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = create_topics(&bootstrap);
     assert_eq!(stdout.matches("created ").count(), 3, "{stdout}");
-    let out = logpipe(&[
-        "topics",
-        "create",
-        "--bootstrap",
-        &bootstrap,
-        "--partitions",
-        "3",
-    ]);
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout)
-            .matches("exists already")
-            .count(),
-        3
-    );
+    let stdout = create_topics(&bootstrap);
+    assert_eq!(stdout.matches("exists already").count(), 3, "{stdout}");
     for kind in LogKind::ALL {
         assert_eq!(end_offsets(&bootstrap, kind.default_topic()).len(), 3);
     }
 
     let (_node, cql) = cql_node().await;
-    let truth = {
-        let b = bootstrap.clone();
-        tokio::task::spawn_blocking(move || produce_and_learn(&b, &LogKind::ALL, 200, 21, 0.1))
-            .await
-            .unwrap()
-    };
+    let truth = produce(&bootstrap, &LogKind::ALL, 200, 21, 0.1).await;
     assert_eq!(truth.invalid.len(), 60);
 
-    let esm = spawn_logpipe(&[
-        "esm",
-        "--bootstrap",
+    let esm = esm_args(
         &bootstrap,
-        "--cassandra",
         &cql,
-        "--starting-position",
-        "TRIM_HORIZON",
-        "--batch-size",
-        "50",
-        "--group-id",
         "tansu",
-        "--until-idle",
-        "3s",
-        "--json",
-        "--quiet",
-    ]);
-    let out = tokio::task::spawn_blocking(move || wait_output(esm, Duration::from_secs(180)))
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        &[
+            "--batch-size",
+            "50",
+            "--until-idle",
+            "3s",
+            "--json",
+            "--quiet",
+        ],
     );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let summary: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let out = run_logpipe(esm, Duration::from_secs(180))
+        .await
+        .assert_success();
+    let summary = out.json();
     assert_eq!(summary["records"], 600, "{summary}");
 
     assert_stored_matches(&read_stored(&cql).await, &truth);
-    for kind in LogKind::ALL {
-        let topic = kind.default_topic();
-        let places = truth.valid.keys().chain(truth.invalid.keys()).cloned();
-        let group = format!("tansu-{}", kind.function_name());
-        assert_eq!(
-            committed_offsets(&bootstrap, &group, topic),
-            ends_of(places, topic),
-            "{topic}: committed to the end"
-        );
-    }
+    assert_committed_to_end(&bootstrap, "tansu", &truth);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_against_a_tansu_broker_and_a_cql_server() {
+    // `logpipe demo --kafka --cassandra`: real servers instead of the
+    // embedded ones; the demo creates the topics and applies the schema.
+    let (_broker, bootstrap) = start_tansu();
+    let (_node, cql) = cql_node().await;
+    let out = run_logpipe(
+        args(&[
+            "demo",
+            "--kafka",
+            &bootstrap,
+            "--cassandra",
+            &cql,
+            "--records",
+            "150",
+            "--invalid-ratio",
+            "0.1",
+            "--seed",
+            "5",
+            "--batch-size",
+            "40",
+            "--json",
+        ]),
+        Duration::from_secs(240),
+    )
+    .await
+    .assert_success();
+    let summary = out.json();
+    assert_eq!(summary["produced"], 450, "{summary}");
+    assert_eq!(summary["written"], 405, "{summary}");
+    assert_eq!(summary["dead_lettered"], 45, "{summary}");
+    assert_eq!(summary["kafka"], bootstrap.as_str());
+    assert_eq!(summary["cassandra"], cql.as_str());
+    assert_eq!(summary["ok"], true);
+
+    // The topics hold what the generator made with that seed; the tables
+    // hold a row for each valid record and a dead letter for each bad one.
+    let truth = {
+        let b = bootstrap.clone();
+        tokio::task::spawn_blocking(move || learn(&b, &LogKind::ALL, 150, 5, 0.1))
+            .await
+            .unwrap()
+    };
+    assert_stored_matches(&read_stored(&cql).await, &truth);
 }

@@ -1,16 +1,27 @@
-//! Helpers shared by the integration tests: running the `logpipe` binary,
+//! Helpers shared by the integration tests: running the `logpipe` binary
+//! (to the end, or as a server killed on drop), waiting for what it says,
 //! a `logpipe cassandra` node, and comparing table dumps with the goldens.
+//! The Kafka helpers (brokers, generated records and what the pipeline must
+//! make of them, what the tables hold) are in [`kafka`].
 #![allow(dead_code)]
 
+pub mod kafka;
+
+use std::ffi::OsStr;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+/// The workspace root (every `logpipe` the helpers start runs there).
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-pub fn logpipe(args: &[&str]) -> Output {
+/// Runs `logpipe` with `args` to the end and returns its output (for
+/// short commands; [`run_logpipe`] bounds the time and suits async tests).
+pub fn logpipe<S: AsRef<OsStr>>(args: &[S]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_logpipe"))
         .args(args)
         .current_dir(root())
@@ -18,8 +29,10 @@ pub fn logpipe(args: &[&str]) -> Output {
         .expect("logpipe runs")
 }
 
+/// The four tables of the keyspace, as `logpipe replay --dump` names its files.
 pub const TABLES: [&str; 4] = ["auth_logs", "session_logs", "activity_logs", "dead_letters"];
 
+/// The names of the fixture events (`fixtures/events/<name>.json`).
 pub fn fixture_names() -> Vec<String> {
     let expected: serde_json::Value = serde_json::from_slice(
         &std::fs::read(root().join("fixtures/events/expected.json")).unwrap(),
@@ -28,6 +41,7 @@ pub fn fixture_names() -> Vec<String> {
     expected.as_object().unwrap().keys().cloned().collect()
 }
 
+/// The rows of a `.jsonl` dump file, one JSON object a line.
 pub fn read_rows(path: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -36,6 +50,8 @@ pub fn read_rows(path: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Asserts that the four table dumps in `dump` equal, row by row,
+/// `fixtures/golden/<name>/`.
 pub fn assert_dump_matches_golden(dump: &Path, name: &str) {
     for table in TABLES {
         let got = read_rows(&dump.join(format!("{table}.jsonl")));
@@ -56,7 +72,9 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Starts `logpipe cassandra` on a free port and waits until it serves.
+/// Starts `logpipe cassandra` on a free port and waits until it serves;
+/// returns the child (the caller kills it) and the node's `host:port`.
+/// [`kafka::cql_node`] is the in-process alternative.
 pub fn start_cql_node() -> (Child, String) {
     let addr = format!("127.0.0.1:{}", free_port());
     let mut node = Command::new(env!("CARGO_BIN_EXE_logpipe"))
@@ -77,7 +95,8 @@ pub fn start_cql_node() -> (Child, String) {
     (node, addr)
 }
 
-/// Dumps the four tables of a running node into `dir`.
+/// Dumps the four tables of a running node into `dir` (`logpipe replay
+/// --dump` with an empty event), one `<table>.jsonl` each.
 pub fn dump_node(addr: &str, dir: &Path) {
     let empty = dir.join("empty-event.json");
     std::fs::write(&empty, r#"{"eventSource":"aws:kafka","records":{}}"#).unwrap();
@@ -97,29 +116,19 @@ pub fn dump_node(addr: &str, dir: &Path) {
 }
 
 // ---------------------------------------------------------------------------
-// Kafka: generated records, what the pipeline must make of them, and what it
-// stored. Used by the event source mapping, demo and tansu tests.
+// Processes: `logpipe` (or any child) as a server killed on drop, run to
+// the end with a time limit, and what it printed.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-use log_generator::{Expected, Generator, GeneratorConfig, Output as Travel, ProduceConfig};
-use logpipe_core::LogKind;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
-
-/// A record's place: topic, partition, offset.
-pub type Place = (String, i32, i64);
-
-/// A child process killed (and reaped) when dropped. With `group`, the
-/// whole process group is sent SIGTERM first.
+/// A child process killed (and reaped) when dropped, so a failing test
+/// leaves no server behind. With [`Killed::group`], the whole process group
+/// is sent SIGTERM first (for servers that start children of their own).
 pub struct Killed {
     pub child: Child,
     group: bool,
 }
 
 impl Killed {
+    /// Kills just this child on drop.
     pub fn new(child: Child) -> Self {
         Killed {
             child,
@@ -127,15 +136,25 @@ impl Killed {
         }
     }
 
-    /// For a child spawned with `process_group(0)`.
+    /// For a child spawned with `process_group(0)`: on drop its whole
+    /// group gets SIGTERM, then the child SIGKILL.
     pub fn group(child: Child) -> Self {
         Killed { child, group: true }
     }
 
-    /// SIGKILL now, and wait for it.
+    /// SIGKILL now (a crash: no clean shutdown), and wait for it.
     pub fn kill_now(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// SIGINT (Ctrl-C), for testing a clean stop; [`wait_output`] then
+    /// collects what it printed.
+    pub fn interrupt(&self) {
+        let _ = Command::new("kill")
+            .args(["-s", "INT", &self.child.id().to_string()])
+            .stderr(Stdio::null())
+            .status();
     }
 }
 
@@ -151,303 +170,10 @@ impl Drop for Killed {
     }
 }
 
-/// What the pipeline must store for each produced record: the valid ones
-/// with their parsed value, the bad ones with their reason.
-#[derive(Debug, Default)]
-pub struct Truth {
-    pub valid: BTreeMap<Place, serde_json::Value>,
-    pub invalid: BTreeMap<Place, String>,
-}
-
-impl Truth {
-    pub fn len(&self) -> usize {
-        self.valid.len() + self.invalid.len()
-    }
-}
-
-/// Produces `per_topic` generated records to each topic at `bootstrap`,
-/// then reads the topics back and learns, from the generator's own record
-/// stream (same seed), what the pipeline must make of each offset.
-pub fn produce_and_learn(
-    bootstrap: &str,
-    kinds: &[LogKind],
-    per_topic: u64,
-    seed: u64,
-    invalid_ratio: f64,
-) -> Truth {
-    let mut config = ProduceConfig::new(bootstrap, per_topic, seed, invalid_ratio);
-    config.generator.kinds = kinds.to_vec();
-    let summary = log_generator::produce(&config).expect("the generator produces");
-    assert!(summary.is_complete(), "failed deliveries: {summary:?}");
-    assert_eq!(summary.produced, per_topic * kinds.len() as u64);
-
-    let generator = Generator::new(GeneratorConfig {
-        seed,
-        invalid_ratio,
-        kinds: kinds.to_vec(),
-        output: Travel::Kafka,
-        ..GeneratorConfig::default()
-    })
-    .unwrap();
-    type Sent = (String, Vec<u8>, Vec<u8>);
-    let mut expected: HashMap<Sent, Vec<Expected>> = HashMap::new();
-    for r in generator.take((per_topic * kinds.len() as u64) as usize) {
-        let value = r.value.bytes().map(<[u8]>::to_vec).unwrap_or_default();
-        expected
-            .entry((r.topic.to_string(), r.key, value))
-            .or_default()
-            .push(r.expected);
-    }
-
-    let mut truth = Truth::default();
-    for kind in kinds {
-        let topic = kind.default_topic();
-        for (place, key, value) in read_topic(bootstrap, topic, per_topic as usize) {
-            let sent = (topic.to_owned(), key, value.clone());
-            let outcome = expected
-                .get_mut(&sent)
-                .and_then(Vec::pop)
-                .unwrap_or_else(|| panic!("{place:?} was not generated"));
-            match outcome {
-                Expected::Valid => {
-                    let json = serde_json::from_slice(&value).expect("a valid log is JSON");
-                    truth.valid.insert(place, json);
-                }
-                Expected::Invalid(reason) => {
-                    truth.invalid.insert(place, reason.as_str().to_owned());
-                }
-            }
-        }
-    }
-    assert_eq!(
-        truth.len() as u64,
-        summary.produced,
-        "every record read back"
-    );
-    assert!(expected.values().all(Vec::is_empty));
-    truth
-}
-
-fn kafka_client(bootstrap: &str) -> BaseConsumer {
-    ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", "logpipe-test-reader")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap()
-}
-
-/// The end offset of each partition of `topic`.
-pub fn end_offsets(bootstrap: &str, topic: &str) -> BTreeMap<i32, i64> {
-    let client = kafka_client(bootstrap);
-    let metadata = client
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .unwrap();
-    let mut out = BTreeMap::new();
-    for p in metadata.topics()[0].partitions() {
-        let (_, high) = client
-            .fetch_watermarks(topic, p.id(), Duration::from_secs(10))
-            .unwrap();
-        out.insert(p.id(), high);
-    }
-    out
-}
-
-/// The first `count` records of `topic`: place, key, value (absent values
-/// as empty). (Counted rather than read up to the high watermarks: some
-/// brokers report those per batch.)
-pub fn read_topic(bootstrap: &str, topic: &str, count: usize) -> Vec<(Place, Vec<u8>, Vec<u8>)> {
-    let partitions = end_offsets(bootstrap, topic);
-    let client = kafka_client(bootstrap);
-    let mut tpl = TopicPartitionList::new();
-    for p in partitions.keys() {
-        tpl.add_partition_offset(topic, *p, Offset::Beginning)
-            .unwrap();
-    }
-    client.assign(&tpl).unwrap();
-    let mut out = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while out.len() < count {
-        assert!(
-            Instant::now() < deadline,
-            "reading {topic} back: {} of {count} records",
-            out.len()
-        );
-        if let Some(m) = client.poll(Duration::from_millis(200)) {
-            let m = m.unwrap();
-            out.push((
-                (topic.to_owned(), m.partition(), m.offset()),
-                m.key().unwrap_or_default().to_vec(),
-                m.payload().unwrap_or_default().to_vec(),
-            ));
-        }
-    }
-    out
-}
-
-/// One past the last offset of each partition holding one of `places` of
-/// `topic`.
-pub fn ends_of(places: impl IntoIterator<Item = Place>, topic: &str) -> BTreeMap<i32, i64> {
-    let mut ends = BTreeMap::new();
-    for (t, partition, offset) in places {
-        if t == topic {
-            let end = ends.entry(partition).or_insert(0);
-            *end = (offset + 1).max(*end);
-        }
-    }
-    ends
-}
-
-/// The offsets consumer group `group` has committed on `topic`.
-pub fn committed_offsets(bootstrap: &str, group: &str, topic: &str) -> BTreeMap<i32, i64> {
-    let client: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", group)
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    for p in end_offsets(bootstrap, topic).keys() {
-        tpl.add_partition(topic, *p);
-    }
-    let committed = client
-        .committed_offsets(tpl, Duration::from_secs(10))
-        .unwrap();
-    committed
-        .elements()
-        .iter()
-        .filter_map(|e| match e.offset() {
-            Offset::Offset(o) => Some((e.partition(), o)),
-            _ => None,
-        })
-        .collect()
-}
-
-/// What the four tables hold, keyed by the Kafka place each row came from:
-/// log rows by `source_partition`/`source_offset` with their id column,
-/// dead letters by topic, partition and offset with their reason.
-#[derive(Debug, Default, PartialEq)]
-pub struct Stored {
-    pub rows: BTreeMap<Place, String>,
-    pub dead_letters: BTreeMap<Place, String>,
-}
-
-impl Stored {
-    pub fn contains(&self, place: &Place) -> bool {
-        self.rows.contains_key(place) || self.dead_letters.contains_key(place)
-    }
-}
-
-/// The id column a table's rows are checked by.
-pub fn id_column(kind: LogKind) -> &'static str {
-    match kind {
-        LogKind::Session => "session_id",
-        _ => "event_id",
-    }
-}
-
-/// Reads every row of the four tables of the node at `addr` (keep tests
-/// under the 4,999 rows a full scan returns there).
-pub async fn read_stored(addr: &str) -> Stored {
-    use scylla::value::{CqlValue, Row};
-    let session = logpipe_core::sink::connect_session(&logpipe_core::SinkConfig::local(addr))
-        .await
-        .unwrap();
-    let text = |v: &Option<CqlValue>| match v {
-        Some(CqlValue::Text(s)) => s.clone(),
-        Some(CqlValue::Uuid(u)) => u.hyphenated().to_string(),
-        other => panic!("unexpected {other:?}"),
-    };
-    let int = |v: &Option<CqlValue>| match v {
-        Some(CqlValue::Int(n)) => i64::from(*n),
-        Some(CqlValue::BigInt(n)) => *n,
-        other => panic!("unexpected {other:?}"),
-    };
-    let mut stored = Stored::default();
-    for kind in LogKind::ALL {
-        let cql = format!(
-            "SELECT source_partition, source_offset, {} FROM user_db.{}",
-            id_column(kind),
-            kind.table()
-        );
-        let rows = session.query_unpaged(cql, &[]).await.unwrap();
-        let rows = rows.into_rows_result().unwrap();
-        for row in rows.rows::<Row>().unwrap() {
-            let c = row.unwrap().columns;
-            let place = (
-                kind.default_topic().to_owned(),
-                int(&c[0]) as i32,
-                int(&c[1]),
-            );
-            assert!(
-                stored.rows.insert(place.clone(), text(&c[2])).is_none(),
-                "two rows from {place:?}"
-            );
-        }
-    }
-    let rows = session
-        .query_unpaged(
-            "SELECT topic, partition, offset, reason FROM user_db.dead_letters",
-            &[],
-        )
-        .await
-        .unwrap();
-    let rows = rows.into_rows_result().unwrap();
-    for row in rows.rows::<Row>().unwrap() {
-        let c = row.unwrap().columns;
-        let place = (text(&c[0]), int(&c[1]) as i32, int(&c[2]));
-        stored.dead_letters.insert(place, text(&c[3]));
-    }
-    stored
-}
-
-/// Asserts that the rows are exactly the valid records (each row's id is
-/// the id in the record it came from) and the dead letters exactly the bad
-/// ones with their reasons.
-pub fn assert_stored_matches(stored: &Stored, truth: &Truth) {
-    let mut missing = Vec::new();
-    for (place, json) in &truth.valid {
-        let kind = LogKind::from_default_topic(&place.0).unwrap();
-        match stored.rows.get(place) {
-            Some(id) => {
-                let want = json[id_column(kind)]
-                    .as_str()
-                    .unwrap()
-                    .trim()
-                    .to_lowercase();
-                assert_eq!(id, &want, "row from {place:?}");
-            }
-            None => missing.push(place.clone()),
-        }
-    }
-    assert!(missing.is_empty(), "valid records with no row: {missing:?}");
-    assert_eq!(
-        stored.rows.len(),
-        truth.valid.len(),
-        "rows that no valid record explains"
-    );
-    let want: BTreeMap<Place, String> = truth.invalid.clone();
-    assert_eq!(stored.dead_letters, want, "dead letters");
-}
-
-/// An in-process CQL node with the schema applied, and its address.
-pub async fn cql_node() -> (logpipe_core::embedded::EmbeddedCassandra, String) {
-    let node = logpipe_core::embedded::EmbeddedCassandra::start(std::net::SocketAddr::from((
-        [127, 0, 0, 1],
-        0,
-    )))
-    .unwrap();
-    let addr = node.addr().to_string();
-    let session = logpipe_core::sink::connect_session(&logpipe_core::SinkConfig::local(&addr))
-        .await
-        .unwrap();
-    logpipe_core::schema::apply(&Arc::new(session), "user_db", None)
-        .await
-        .unwrap();
-    (node, addr)
-}
-
-/// Starts `logpipe` with `args`, stdout and stderr piped.
-pub fn spawn_logpipe(args: &[&str]) -> Killed {
+/// Starts `logpipe` with `args` in the workspace root, stdin closed, stdout
+/// and stderr piped, killed when the returned value drops. AWS's instance
+/// metadata lookup is disabled, so an invoke client never waits for it.
+pub fn spawn_logpipe<S: AsRef<OsStr>>(args: &[S]) -> Killed {
     Killed::new(
         Command::new(env!("CARGO_BIN_EXE_logpipe"))
             .args(args)
@@ -461,7 +187,9 @@ pub fn spawn_logpipe(args: &[&str]) -> Killed {
     )
 }
 
-/// Collects a child's stderr lines on a thread (so the pipe never fills).
+/// Collects a child's output lines (usually stderr) on a thread, so the
+/// pipe never fills; the lines so far are in the returned vector. Pair
+/// with [`wait_for_lines`].
 pub fn collect_lines(
     pipe: impl std::io::Read + Send + 'static,
 ) -> (Arc<Mutex<Vec<String>>>, std::thread::JoinHandle<()>) {
@@ -476,7 +204,42 @@ pub fn collect_lines(
     (lines, handle)
 }
 
-/// Waits for the child to exit, at most `limit`; returns its output.
+/// Waits until at least `count` of the collected `lines` satisfy `matches`,
+/// at most `limit`; panics with the lines so far when they do not.
+/// Returns how many matched.
+pub fn wait_for_lines(
+    lines: &Mutex<Vec<String>>,
+    matches: impl Fn(&str) -> bool,
+    count: usize,
+    limit: Duration,
+) -> usize {
+    let deadline = Instant::now() + limit;
+    loop {
+        let n = lines.lock().unwrap().iter().filter(|l| matches(l)).count();
+        if n >= count {
+            return n;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{n} of {count} expected lines within {limit:?}: {:?}",
+            lines.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Polls `ready` every 50 ms until it is true, at most `limit`; panics
+/// naming `what` when it never is.
+pub fn wait_until(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !ready() {
+        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits for the child to exit, at most `limit` (then kills it and panics
+/// with its stderr); returns its output.
 pub fn wait_output(mut k: Killed, limit: Duration) -> Output {
     use std::io::Read as _;
     let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
@@ -510,4 +273,64 @@ pub fn wait_output(mut k: Killed, limit: Duration) -> Output {
         stdout: stdout.join().unwrap_or_default(),
         stderr: stderr.join().unwrap_or_default(),
     }
+}
+
+/// How a `logpipe` run ended: exit status and what it printed.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Finished {
+    /// The last line of stdout as JSON (`--json` summaries); panics with
+    /// stdout and stderr when it is not.
+    pub fn json(&self) -> serde_json::Value {
+        last_json_line(&self.stdout)
+            .unwrap_or_else(|e| panic!("{e}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+
+    /// Panics with stderr unless the exit status is 0; returns `self`.
+    pub fn assert_success(self) -> Self {
+        assert!(
+            self.status.success(),
+            "logpipe exited with {}; stderr:\n{}",
+            self.status,
+            self.stderr
+        );
+        self
+    }
+}
+
+impl From<Output> for Finished {
+    fn from(out: Output) -> Self {
+        Finished {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// The last line of `stdout` parsed as JSON.
+pub fn last_json_line(stdout: &str) -> Result<serde_json::Value, String> {
+    let line = stdout.lines().last().ok_or("no output on stdout")?;
+    serde_json::from_str(line).map_err(|e| format!("{e}: {line}"))
+}
+
+/// Runs `logpipe` with `args` to the end, at most `limit`, on a blocking
+/// thread (so an in-process CQL node or broker on the test's runtime keeps
+/// serving). For `#[tokio::test(flavor = "multi_thread")]` tests.
+pub async fn run_logpipe(args: Vec<String>, limit: Duration) -> Finished {
+    let child = spawn_logpipe(&args);
+    tokio::task::spawn_blocking(move || wait_output(child, limit))
+        .await
+        .expect("the waiting thread")
+        .into()
+}
+
+/// `&[&str]` as the owned arguments [`run_logpipe`] takes.
+pub fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
 }

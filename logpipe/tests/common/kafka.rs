@@ -1,0 +1,561 @@
+//! Kafka helpers for the integration tests.
+//!
+//! - Brokers: [`mock_cluster`] (librdkafka's mock cluster, in process),
+//!   [`start_logpipe_kafka`] (`logpipe kafka`, a process a test can kill),
+//!   [`start_tansu`] (a real Kafka-protocol broker process).
+//! - Records: [`produce`] / [`produce_and_learn`] send generated records
+//!   (bad ones among them) and return the [`Truth`]: what the pipeline must
+//!   make of each Kafka place (topic, partition, offset).
+//! - Reading back: [`read_topic`], [`end_offsets`], [`committed_offsets`];
+//!   [`read_stored`] reads the four tables into a [`Stored`], which
+//!   [`assert_stored_matches`] compares with the truth;
+//!   [`assert_committed_is_stored`] and [`assert_committed_to_end`] check
+//!   the offsets a consumer group committed against both.
+//! - The mapping: [`esm_args`] builds a `logpipe esm` command line that
+//!   [`super::run_logpipe`] or [`super::spawn_logpipe`] runs.
+//!
+//! Every helper panics with a message saying what was expected, so a test
+//! reads as a list of steps.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use log_generator::{Expected, Generator, GeneratorConfig, Output as Travel, ProduceConfig};
+use logpipe_core::LogKind;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::DefaultProducerContext;
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+
+use super::{free_port, spawn_logpipe, wait_until, Killed};
+
+/// A record's place: topic, partition, offset.
+pub type Place = (String, i32, i64);
+
+// ---------------------------------------------------------------------------
+// Brokers
+
+/// An in-process Kafka cluster (librdkafka's mock cluster, one broker) with
+/// the three default topics of `partitions` partitions each, and its
+/// bootstrap address. The cluster lives as long as the returned value.
+pub fn mock_cluster(partitions: i32) -> (MockCluster<'static, DefaultProducerContext>, String) {
+    let cluster = MockCluster::new(1).expect("the mock cluster starts");
+    for kind in LogKind::ALL {
+        cluster
+            .create_topic(kind.default_topic(), partitions, 1)
+            .expect("the mock cluster creates a topic");
+    }
+    let bootstrap = cluster.bootstrap_servers();
+    (cluster, bootstrap)
+}
+
+/// Starts `logpipe kafka` (the embedded broker as its own process, the
+/// three topics with `partitions` partitions) on a free loopback port and
+/// waits for its "listening" line; returns the process (killed on drop, or
+/// earlier with [`Killed::kill_now`]) and its address.
+pub fn start_logpipe_kafka(partitions: i32) -> (Killed, String) {
+    use std::io::BufRead as _;
+    let partitions = partitions.to_string();
+    let mut kafka = spawn_logpipe(&[
+        "kafka",
+        "--listen",
+        "127.0.0.1:0",
+        "--partitions",
+        &partitions,
+    ]);
+    // Its stderr is not read: keep the pipe from filling.
+    let (_stderr, _) = super::collect_lines(kafka.child.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufReader::new(kafka.child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("logpipe kafka prints its address");
+    let addr = line
+        .trim()
+        .strip_prefix("Kafka broker listening on ")
+        .unwrap_or_else(|| panic!("logpipe kafka did not report its address: {line:?}"))
+        .to_owned();
+    (kafka, addr)
+}
+
+/// The tansu binary: on PATH, or in ~/.cargo/bin where `make tansu`
+/// installs it. Panics naming `make tansu` when it is in neither.
+pub fn tansu() -> PathBuf {
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join("tansu"))
+            .find(|p| p.is_file())
+    });
+    let installed = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tansu"));
+    on_path
+        .or(installed.filter(|p| p.is_file()))
+        .expect("tansu not found on PATH or in ~/.cargo/bin: run `make tansu` (cargo install tansu --locked --features dynostore)")
+}
+
+/// Starts a tansu broker (in-memory storage, no topics) on a free loopback
+/// port in its own process group, and waits until it accepts connections;
+/// returns the process (its group is killed on drop) and its address.
+/// Create topics with `logpipe topics create --bootstrap ADDR`.
+pub fn start_tansu() -> (Killed, String) {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let url = format!("tcp://{addr}");
+    let child = Command::new(tansu())
+        .args([
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+            "--storage-engine",
+            "memory://tansu/",
+        ])
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("tansu starts");
+    let broker = Killed::group(child);
+    wait_until(
+        &format!("tansu listening on {addr}"),
+        Duration::from_secs(30),
+        || TcpStream::connect(&addr).is_ok(),
+    );
+    (broker, addr)
+}
+
+// ---------------------------------------------------------------------------
+// Records and what the pipeline must make of them
+
+/// What the pipeline must store for each produced record: the valid ones
+/// with their parsed value, the bad ones with their reason.
+#[derive(Debug, Default)]
+pub struct Truth {
+    pub valid: BTreeMap<Place, serde_json::Value>,
+    pub invalid: BTreeMap<Place, String>,
+}
+
+impl Truth {
+    /// How many records: valid and bad.
+    pub fn len(&self) -> usize {
+        self.valid.len() + self.invalid.len()
+    }
+}
+
+/// Produces `per_topic` generated records to each of `kinds`' default
+/// topics at `bootstrap` (a fraction `invalid_ratio` of them bad, seed
+/// `seed`), then [`learn`]s what the pipeline must make of each.
+/// The topics must be empty before: they are read from the beginning.
+pub fn produce_and_learn(
+    bootstrap: &str,
+    kinds: &[LogKind],
+    per_topic: u64,
+    seed: u64,
+    invalid_ratio: f64,
+) -> Truth {
+    let mut config = ProduceConfig::new(bootstrap, per_topic, seed, invalid_ratio);
+    config.generator.kinds = kinds.to_vec();
+    let summary = log_generator::produce(&config).expect("the generator produces");
+    assert!(summary.is_complete(), "failed deliveries: {summary:?}");
+    assert_eq!(summary.produced, per_topic * kinds.len() as u64);
+    learn(bootstrap, kinds, per_topic, seed, invalid_ratio)
+}
+
+/// Reads the first `per_topic` records of each of `kinds`' default topics
+/// back and learns, from the generator's own record stream (same seed and
+/// ratio, default settings otherwise), what the pipeline must make of each
+/// place. Panics when a record was not generated or one generated record
+/// is not in the topics. For records produced by someone else: `logpipe
+/// generate`, `logpipe demo`.
+pub fn learn(
+    bootstrap: &str,
+    kinds: &[LogKind],
+    per_topic: u64,
+    seed: u64,
+    invalid_ratio: f64,
+) -> Truth {
+    let generator = Generator::new(GeneratorConfig {
+        seed,
+        invalid_ratio,
+        kinds: kinds.to_vec(),
+        output: Travel::Kafka,
+        ..GeneratorConfig::default()
+    })
+    .unwrap();
+    type Sent = (String, Vec<u8>, Vec<u8>);
+    let mut expected: HashMap<Sent, Vec<Expected>> = HashMap::new();
+    for r in generator.take((per_topic * kinds.len() as u64) as usize) {
+        let value = r.value.bytes().map(<[u8]>::to_vec).unwrap_or_default();
+        expected
+            .entry((r.topic.to_string(), r.key, value))
+            .or_default()
+            .push(r.expected);
+    }
+
+    let mut truth = Truth::default();
+    for kind in kinds {
+        let topic = kind.default_topic();
+        for (place, key, value) in read_topic(bootstrap, topic, per_topic as usize) {
+            let sent = (topic.to_owned(), key, value.clone());
+            let outcome = expected
+                .get_mut(&sent)
+                .and_then(Vec::pop)
+                .unwrap_or_else(|| panic!("{place:?} was not generated"));
+            match outcome {
+                Expected::Valid => {
+                    let json = serde_json::from_slice(&value).expect("a valid log is JSON");
+                    truth.valid.insert(place, json);
+                }
+                Expected::Invalid(reason) => {
+                    truth.invalid.insert(place, reason.as_str().to_owned());
+                }
+            }
+        }
+    }
+    assert_eq!(
+        truth.len() as u64,
+        per_topic * kinds.len() as u64,
+        "every record read back"
+    );
+    assert!(
+        expected.values().all(Vec::is_empty),
+        "generated records missing from the topics"
+    );
+    truth
+}
+
+/// [`produce_and_learn`] on a blocking thread, for async tests (an
+/// in-process CQL node on the test's runtime keeps serving meanwhile).
+pub async fn produce(
+    bootstrap: &str,
+    kinds: &[LogKind],
+    per_topic: u64,
+    seed: u64,
+    invalid_ratio: f64,
+) -> Truth {
+    let bootstrap = bootstrap.to_owned();
+    let kinds = kinds.to_vec();
+    tokio::task::spawn_blocking(move || {
+        produce_and_learn(&bootstrap, &kinds, per_topic, seed, invalid_ratio)
+    })
+    .await
+    .expect("the producing thread")
+}
+
+/// Produces `per_topic` generated records (seed `seed`, all valid) to each
+/// of `kinds`' topics without learning their places: for topics a test
+/// only counts (records after a timestamp, say).
+pub fn produce_only(bootstrap: &str, kinds: &[LogKind], per_topic: u64, seed: u64) {
+    let mut config = ProduceConfig::new(bootstrap, per_topic, seed, 0.0);
+    config.generator.kinds = kinds.to_vec();
+    let summary = log_generator::produce(&config).expect("the generator produces");
+    assert!(summary.is_complete(), "failed deliveries: {summary:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Reading topics and offsets back
+
+/// A consumer that only reads (never commits), for the helpers below.
+fn kafka_client(bootstrap: &str) -> BaseConsumer {
+    ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "logpipe-test-reader")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap()
+}
+
+/// The end offset (high watermark) of each partition of `topic`.
+pub fn end_offsets(bootstrap: &str, topic: &str) -> BTreeMap<i32, i64> {
+    let client = kafka_client(bootstrap);
+    let metadata = client
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .unwrap();
+    let mut out = BTreeMap::new();
+    for p in metadata.topics()[0].partitions() {
+        let (_, high) = client
+            .fetch_watermarks(topic, p.id(), Duration::from_secs(10))
+            .unwrap();
+        out.insert(p.id(), high);
+    }
+    out
+}
+
+/// The first `count` records of `topic`: place, key, value (absent values
+/// as empty). (Counted rather than read up to the high watermarks: some
+/// brokers report those per batch.)
+pub fn read_topic(bootstrap: &str, topic: &str, count: usize) -> Vec<(Place, Vec<u8>, Vec<u8>)> {
+    let partitions = end_offsets(bootstrap, topic);
+    let client = kafka_client(bootstrap);
+    let mut tpl = TopicPartitionList::new();
+    for p in partitions.keys() {
+        tpl.add_partition_offset(topic, *p, Offset::Beginning)
+            .unwrap();
+    }
+    client.assign(&tpl).unwrap();
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while out.len() < count {
+        assert!(
+            Instant::now() < deadline,
+            "reading {topic} back: {} of {count} records",
+            out.len()
+        );
+        if let Some(m) = client.poll(Duration::from_millis(200)) {
+            let m = m.unwrap();
+            out.push((
+                (topic.to_owned(), m.partition(), m.offset()),
+                m.key().unwrap_or_default().to_vec(),
+                m.payload().unwrap_or_default().to_vec(),
+            ));
+        }
+    }
+    out
+}
+
+/// One past the last offset of each partition holding one of `places` of
+/// `topic`.
+pub fn ends_of(places: impl IntoIterator<Item = Place>, topic: &str) -> BTreeMap<i32, i64> {
+    let mut ends = BTreeMap::new();
+    for (t, partition, offset) in places {
+        if t == topic {
+            let end = ends.entry(partition).or_insert(0);
+            *end = (offset + 1).max(*end);
+        }
+    }
+    ends
+}
+
+/// The offsets consumer group `group` has committed on `topic`.
+pub fn committed_offsets(bootstrap: &str, group: &str, topic: &str) -> BTreeMap<i32, i64> {
+    let client: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in end_offsets(bootstrap, topic).keys() {
+        tpl.add_partition(topic, *p);
+    }
+    let committed = client
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .unwrap();
+    committed
+        .elements()
+        .iter()
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(o) => Some((e.partition(), o)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Asserts that every offset consumer group `group_prefix-<function>`
+/// committed on each of `kinds`' topics is stored: every record below a
+/// committed offset has its row or dead letter (nothing was acknowledged
+/// before it was stored). Returns how many records the commits cover, and
+/// whether they reach the end of every topic.
+pub fn assert_committed_is_stored(
+    bootstrap: &str,
+    group_prefix: &str,
+    kinds: &[LogKind],
+    stored: &Stored,
+) -> (i64, bool) {
+    let mut covered = 0;
+    let mut to_the_end = true;
+    for kind in kinds {
+        let topic = kind.default_topic();
+        let group = format!("{group_prefix}-{}", kind.function_name());
+        let committed = committed_offsets(bootstrap, &group, topic);
+        for (partition, next) in &committed {
+            covered += next;
+            for offset in 0..*next {
+                let place = (topic.to_owned(), *partition, offset);
+                assert!(
+                    stored.contains(&place),
+                    "{place:?} is committed by {group} but not stored"
+                );
+            }
+        }
+        to_the_end &= committed == end_offsets(bootstrap, topic);
+    }
+    (covered, to_the_end)
+}
+
+/// Asserts that consumer group `group_prefix-<function>` has committed,
+/// on each topic of the truth's records, one past the last record of every
+/// partition (the records' own places: some brokers count watermarks per
+/// batch).
+pub fn assert_committed_to_end(bootstrap: &str, group_prefix: &str, truth: &Truth) {
+    for kind in LogKind::ALL {
+        let topic = kind.default_topic();
+        let places = truth.valid.keys().chain(truth.invalid.keys()).cloned();
+        let ends = ends_of(places, topic);
+        if ends.is_empty() {
+            continue;
+        }
+        let group = format!("{group_prefix}-{}", kind.function_name());
+        assert_eq!(
+            committed_offsets(bootstrap, &group, topic),
+            ends,
+            "{topic}: {group} committed to the end"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// What the tables hold
+
+/// What the four tables hold, keyed by the Kafka place each row came from:
+/// log rows by `source_partition`/`source_offset` with their id column,
+/// dead letters by topic, partition and offset with their reason.
+#[derive(Debug, Default, PartialEq)]
+pub struct Stored {
+    pub rows: BTreeMap<Place, String>,
+    pub dead_letters: BTreeMap<Place, String>,
+}
+
+impl Stored {
+    /// Whether the record at `place` left a row or a dead letter.
+    pub fn contains(&self, place: &Place) -> bool {
+        self.rows.contains_key(place) || self.dead_letters.contains_key(place)
+    }
+}
+
+/// The id column a table's rows are checked by.
+pub fn id_column(kind: LogKind) -> &'static str {
+    match kind {
+        LogKind::Session => "session_id",
+        _ => "event_id",
+    }
+}
+
+/// Reads every row of the four tables of the node at `addr` (keep tests
+/// under the 4,999 rows a full scan returns there).
+pub async fn read_stored(addr: &str) -> Stored {
+    use scylla::value::{CqlValue, Row};
+    let session = logpipe_core::sink::connect_session(&logpipe_core::SinkConfig::local(addr))
+        .await
+        .unwrap();
+    let text = |v: &Option<CqlValue>| match v {
+        Some(CqlValue::Text(s)) => s.clone(),
+        Some(CqlValue::Uuid(u)) => u.hyphenated().to_string(),
+        other => panic!("unexpected {other:?}"),
+    };
+    let int = |v: &Option<CqlValue>| match v {
+        Some(CqlValue::Int(n)) => i64::from(*n),
+        Some(CqlValue::BigInt(n)) => *n,
+        other => panic!("unexpected {other:?}"),
+    };
+    let mut stored = Stored::default();
+    for kind in LogKind::ALL {
+        let cql = format!(
+            "SELECT source_partition, source_offset, {} FROM user_db.{}",
+            id_column(kind),
+            kind.table()
+        );
+        let rows = session.query_unpaged(cql, &[]).await.unwrap();
+        let rows = rows.into_rows_result().unwrap();
+        for row in rows.rows::<Row>().unwrap() {
+            let c = row.unwrap().columns;
+            let place = (
+                kind.default_topic().to_owned(),
+                int(&c[0]) as i32,
+                int(&c[1]),
+            );
+            assert!(
+                stored.rows.insert(place.clone(), text(&c[2])).is_none(),
+                "two rows from {place:?}"
+            );
+        }
+    }
+    let rows = session
+        .query_unpaged(
+            "SELECT topic, partition, offset, reason FROM user_db.dead_letters",
+            &[],
+        )
+        .await
+        .unwrap();
+    let rows = rows.into_rows_result().unwrap();
+    for row in rows.rows::<Row>().unwrap() {
+        let c = row.unwrap().columns;
+        let place = (text(&c[0]), int(&c[1]) as i32, int(&c[2]));
+        stored.dead_letters.insert(place, text(&c[3]));
+    }
+    stored
+}
+
+/// Asserts that the rows are exactly the valid records (each row's id is
+/// the id in the record it came from) and the dead letters exactly the bad
+/// ones with their reasons.
+pub fn assert_stored_matches(stored: &Stored, truth: &Truth) {
+    let mut missing = Vec::new();
+    for (place, json) in &truth.valid {
+        let kind = LogKind::from_default_topic(&place.0).unwrap();
+        match stored.rows.get(place) {
+            Some(id) => {
+                let want = json[id_column(kind)]
+                    .as_str()
+                    .unwrap()
+                    .trim()
+                    .to_lowercase();
+                assert_eq!(id, &want, "row from {place:?}");
+            }
+            None => missing.push(place.clone()),
+        }
+    }
+    assert!(missing.is_empty(), "valid records with no row: {missing:?}");
+    assert_eq!(
+        stored.rows.len(),
+        truth.valid.len(),
+        "rows that no valid record explains"
+    );
+    let want: BTreeMap<Place, String> = truth.invalid.clone();
+    assert_eq!(stored.dead_letters, want, "dead letters");
+}
+
+/// An in-process CQL node with the schema applied, and its address.
+pub async fn cql_node() -> (logpipe_core::embedded::EmbeddedCassandra, String) {
+    let node = logpipe_core::embedded::EmbeddedCassandra::start(std::net::SocketAddr::from((
+        [127, 0, 0, 1],
+        0,
+    )))
+    .unwrap();
+    let addr = node.addr().to_string();
+    let session = logpipe_core::sink::connect_session(&logpipe_core::SinkConfig::local(&addr))
+        .await
+        .unwrap();
+    logpipe_core::schema::apply(&Arc::new(session), "user_db", None)
+        .await
+        .unwrap();
+    (node, addr)
+}
+
+// ---------------------------------------------------------------------------
+// The mapping
+
+/// The command line of a `logpipe esm` that reads every topic at
+/// `bootstrap` from the beginning (`TRIM_HORIZON`) in consumer groups
+/// `group-<function>` and stores through `cassandra` (`HOST:PORT`,
+/// `embedded` or `none`); `extra` flags are appended (`--until-idle 2s
+/// --json` to run it to the end, `--batch-size`, `--endpoint-url`, …).
+pub fn esm_args(bootstrap: &str, cassandra: &str, group: &str, extra: &[&str]) -> Vec<String> {
+    let mut args = super::args(&[
+        "esm",
+        "--bootstrap",
+        bootstrap,
+        "--cassandra",
+        cassandra,
+        "--starting-position",
+        "TRIM_HORIZON",
+        "--group-id",
+        group,
+    ]);
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args
+}
