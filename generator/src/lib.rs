@@ -23,6 +23,7 @@
 //! let records: Vec<_> = Generator::new(config).unwrap().take(6).collect();
 //! assert_eq!(records.iter().filter(|r| r.expected != Expected::Valid).count(), 3);
 //! ```
+#![forbid(unsafe_code)]
 
 mod catalog;
 mod cli;

@@ -1,5 +1,6 @@
 //! `log-generator`: realistic user logs to Kafka, stdout or Lambda event
 //! files. See `log-generator --help`.
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 

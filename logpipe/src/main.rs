@@ -3,6 +3,7 @@
 //! Each subcommand lives in `cmd/`; storage targets (`embedded`, `none`,
 //! `HOST:PORT`) are resolved in `storage.rs`; the local event source
 //! mapping (Kafka poller, event builder, invokers) is `esm/`.
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 
