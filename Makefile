@@ -50,7 +50,7 @@ logpipe: ## Build the logpipe CLI (release)
 demo: logpipe ## The whole pipeline, no set-up: embedded Kafka and CQL, 100,000 generated logs a topic through the three functions; prints the table (DEMO_ARGS adds flags)
 	$(LOGPIPE) demo $(DEMO_ARGS)
 
-test: venv fmt-check clippy cargo-test infra-test ## Install what is missing, then fmt, clippy and every test
+test: venv fmt-check clippy deny cargo-test infra-test fuzz-smoke ## Install what is missing, then fmt, clippy and every test
 	@echo "make test: all checks passed"
 
 fmt: ## Format the code

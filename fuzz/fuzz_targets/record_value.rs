@@ -1,0 +1,45 @@
+//! Any bytes as one record's value inside a well-formed event: the event
+//! always decodes, and the record ends as exactly one row (only ever from
+//! a JSON object) or one dead letter with a known reason. The first input
+//! byte picks the topic (one of the three, or an unknown one).
+#![no_main]
+
+use base64::Engine as _;
+use libfuzzer_sys::fuzz_target;
+use logpipe_core::batch::{process_event, process_payload};
+use logpipe_core::event::decode_event;
+use logpipe_core::LogKind;
+use logpipe_fuzz::{check_batch, router};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&pick, value)) = data.split_first() else {
+        return;
+    };
+    let topic = match pick % 4 {
+        0 => LogKind::Auth.default_topic(),
+        1 => LogKind::Session.default_topic(),
+        2 => LogKind::Activity.default_topic(),
+        _ => "some_other_topic",
+    };
+    let value = base64::engine::general_purpose::STANDARD.encode(value);
+    let payload = format!(
+        r#"{{"eventSource":"aws:kafka","records":{{"{topic}-4":[{{"topic":"{topic}","partition":4,"offset":77,"timestamp":1795615200123,"timestampType":"CREATE_TIME","key":null,"value":"{value}","headers":[]}}]}}}}"#
+    );
+    let router = router();
+    let event = decode_event(payload.as_bytes()).expect("a well-formed event decodes");
+    let places = logpipe_fuzz::places(&event).expect("its records are valid");
+    assert_eq!(places.len(), 1);
+    let a = process_event(&router, &event).expect("a well-formed event is processed");
+    let b = process_payload(&router, payload.as_bytes()).expect("a well-formed event is processed");
+    check_batch(&places, &a);
+    check_batch(&places, &b);
+    assert_eq!(a.summary(), b.summary());
+    if !a.rows.is_empty() {
+        let json: Result<serde_json::Value, _> = serde_json::from_slice(&data[1..]);
+        assert!(
+            json.is_ok_and(|j| j.is_object()),
+            "a row came from something other than a JSON object"
+        );
+        assert_ne!(topic, "some_other_topic", "a row from an unrouted topic");
+    }
+});
