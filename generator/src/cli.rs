@@ -3,7 +3,6 @@
 
 use std::io::{BufWriter, IsTerminal};
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,14 +12,13 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use logpipe_core::topics::LogKind;
 
 use crate::events::{write_events, EventVariant, EventsConfig};
+use crate::flags::{parse_key_value, parse_ratio, TopicSelection};
 use crate::generator::{Generator, GeneratorConfig, Output, TopicNames, DEFAULT_START_MS};
 use crate::lines::write_lines;
 use crate::msk;
-use crate::producer::{
-    produce_with, Compression, KafkaSecurity, ProduceConfig, SaslMechanism, Secret,
-    SecurityProtocol, DEFAULT_PRODUCER_ID,
-};
+use crate::producer::{produce_with, Compression, ProduceConfig, DEFAULT_PRODUCER_ID};
 use crate::schedule::{RunControl, Schedule};
+use crate::security::KafkaSecurity;
 use crate::summary::GenerateSummary;
 
 /// Generate realistic user logs (auth, session, activity) and produce them to
@@ -30,14 +28,10 @@ use crate::summary::GenerateSummary;
 /// given. The same --seed gives the same records, byte for byte.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GenerateArgs {
-    /// Log kinds to generate, comma-separated: auth, session, activity (topic
-    /// and function names work too) [default: all three]
-    #[arg(help_heading = "Records", long, value_name = "KINDS", value_delimiter = ',', value_parser = parse_kind)]
-    pub topics: Vec<LogKind>,
-
-    /// Produce a kind to another topic than its default, e.g. auth=prod_auth_logs
-    #[arg(help_heading = "Records", long = "topic-name", value_name = "KIND=TOPIC", value_parser = parse_topic_name)]
-    pub topic_names: Vec<(LogKind, String)>,
+    /// Which kinds to generate (--topics) and the topics they go to
+    /// (--topic-name).
+    #[command(flatten, next_help_heading = "Records")]
+    pub selection: TopicSelection,
 
     /// Records per topic [default: 1000, unless --duration is given]
     #[arg(help_heading = "Records", long, value_name = "N")]
@@ -142,26 +136,10 @@ pub struct GenerateArgs {
     #[arg(help_heading = "Kafka", long, value_enum, default_value_t)]
     pub compression: Compression,
 
-    /// How to connect to the brokers
-    #[arg(help_heading = "Kafka", long, value_enum, default_value_t)]
-    pub security_protocol: SecurityProtocol,
-
-    /// SASL mechanism [default with sasl_*: SCRAM-SHA-512]
-    #[arg(help_heading = "Kafka", long, value_enum)]
-    pub sasl_mechanism: Option<SaslMechanism>,
-
-    /// SASL user name
-    #[arg(help_heading = "Kafka", long, value_name = "USER")]
-    pub sasl_username: Option<String>,
-
-    /// SASL password (better: set LOGPIPE_KAFKA_SASL_PASSWORD); never printed
-    #[arg(help_heading = "Kafka", long, value_name = "PASSWORD", env = "LOGPIPE_KAFKA_SASL_PASSWORD", hide_env_values = true,
-          value_parser = parse_secret)]
-    pub sasl_password: Option<Secret>,
-
-    /// PEM file of CA certificates to verify the brokers with
-    #[arg(help_heading = "Kafka", long, value_name = "FILE")]
-    pub ssl_ca_location: Option<PathBuf>,
+    /// TLS and SASL: --security-protocol, --sasl-mechanism, --sasl-username,
+    /// --sasl-password, --ssl-ca-location.
+    #[command(flatten)]
+    pub security: KafkaSecurity,
 
     /// Producer id: the client.id and the producer-id header of every record
     #[arg(help_heading = "Kafka", long, value_name = "ID", default_value = DEFAULT_PRODUCER_ID)]
@@ -187,22 +165,13 @@ pub struct GenerateArgs {
 impl GenerateArgs {
     /// The kinds to generate (all three unless `--topics` names some).
     pub fn kinds(&self) -> Vec<LogKind> {
-        if self.topics.is_empty() {
-            return LogKind::ALL.to_vec();
-        }
-        let mut kinds = Vec::new();
-        for k in &self.topics {
-            if !kinds.contains(k) {
-                kinds.push(*k);
-            }
-        }
-        kinds
+        self.selection.kinds()
     }
 
     /// The generator settings these flags ask for.
     pub fn generator_config(&self, output: Output) -> GeneratorConfig {
         let mut topics = TopicNames::default();
-        for (kind, name) in &self.topic_names {
+        for (kind, name) in &self.selection.topic_names {
             topics.set(*kind, name);
         }
         GeneratorConfig {
@@ -225,17 +194,6 @@ impl GenerateArgs {
             },
             duration: self.duration,
             rate: self.rate,
-        }
-    }
-
-    /// The TLS and SASL settings.
-    pub fn security(&self) -> KafkaSecurity {
-        KafkaSecurity {
-            protocol: self.security_protocol,
-            sasl_mechanism: self.sasl_mechanism,
-            sasl_username: self.sasl_username.clone(),
-            sasl_password: self.sasl_password.clone(),
-            ssl_ca_location: self.ssl_ca_location.clone(),
         }
     }
 }
@@ -315,13 +273,13 @@ pub async fn run(args: GenerateArgs) -> anyhow::Result<GenerateSummary> {
         .context("the event writer stopped")?
         .with_context(|| format!("writing events to {}", dir.display()))
     } else {
-        let security = args.security();
+        let security = args.security.clone();
         security.validate()?;
         let bootstrap = match &args.msk_cluster_arn {
             Some(arn) => {
                 msk::bootstrap_brokers(
                     arn,
-                    args.security_protocol,
+                    args.security.protocol,
                     args.aws_endpoint_url.as_deref(),
                 )
                 .await?
@@ -377,45 +335,6 @@ fn progress_bar(hidden: bool, total: Option<u64>) -> ProgressBar {
     bar
 }
 
-fn parse_kind(s: &str) -> Result<LogKind, String> {
-    LogKind::from_str(s).map_err(|e| e.to_string())
-}
-
-fn parse_topic_name(s: &str) -> Result<(LogKind, String), String> {
-    let (kind, topic) = s
-        .split_once('=')
-        .ok_or_else(|| format!("`{s}` is not KIND=TOPIC (e.g. auth=prod_auth_logs)"))?;
-    let topic = topic.trim();
-    if topic.is_empty() || topic.len() > 249 {
-        return Err(format!("topic name `{topic}` must be 1 to 249 characters"));
-    }
-    if !topic
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
-    {
-        return Err(format!(
-            "topic name `{topic}` may hold only letters, digits, `.`, `_` and `-`"
-        ));
-    }
-    Ok((parse_kind(kind)?, topic.to_owned()))
-}
-
-fn parse_secret(s: &str) -> Result<Secret, String> {
-    Ok(Secret::new(s))
-}
-
-fn parse_ratio(s: &str) -> Result<f64, String> {
-    let r: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number"))?;
-    if (0.0..=1.0).contains(&r) {
-        Ok(r)
-    } else {
-        Err(format!("{r} is outside 0.0..=1.0"))
-    }
-}
-
 fn parse_start_time(s: &str) -> Result<i64, String> {
     if s.trim().eq_ignore_ascii_case("now") {
         return Ok(chrono::Utc::now().timestamp_millis());
@@ -428,13 +347,6 @@ fn parse_start_time(s: &str) -> Result<i64, String> {
         return Err(format!("`{s}` is outside 2000-01-01..2096"));
     }
     Ok(ms)
-}
-
-fn parse_key_value(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
-        _ => Err(format!("`{s}` is not KEY=VALUE (e.g. linger.ms=50)")),
-    }
 }
 
 #[cfg(test)]
@@ -492,7 +404,10 @@ mod tests {
         assert_eq!(a.schedule().count_per_topic, None);
         assert_eq!(a.schedule().duration, Some(Duration::from_secs(120)));
         assert_eq!(a.compression, Compression::Zstd);
-        assert_eq!(a.sasl_mechanism, Some(SaslMechanism::ScramSha256));
+        assert_eq!(
+            a.security.sasl_mechanism,
+            Some(crate::SaslMechanism::ScramSha256)
+        );
         assert_eq!(
             a.kafka_config,
             vec![("linger.ms".to_owned(), "5".to_owned())]
@@ -534,16 +449,16 @@ mod tests {
             "hunter2",
         ])
         .unwrap();
-        assert!(!format!("{:?}", a.security()).contains("hunter2"));
-        a.security().validate().unwrap();
+        assert!(!format!("{:?}", a.security).contains("hunter2"));
+        a.security.validate().unwrap();
         let a = parse(&["--security-protocol", "sasl_ssl", "--sasl-username", "u"]).unwrap();
         if std::env::var_os("LOGPIPE_KAFKA_SASL_PASSWORD").is_none() {
-            let err = a.security().validate().unwrap_err().to_string();
+            let err = a.security.validate().unwrap_err().to_string();
             assert!(err.contains("--sasl-password"), "{err}");
         }
         let err = parse(&["--sasl-username", "u"])
             .unwrap()
-            .security()
+            .security
             .validate()
             .unwrap_err()
             .to_string();

@@ -14,7 +14,9 @@
 //!
 //! The `log-generator` binary (and `logpipe generate`) is [`run`] over
 //! [`GenerateArgs`]. `--msk-cluster-arn` finds an MSK cluster's brokers
-//! through [`msk::bootstrap_brokers`].
+//! through [`msk::bootstrap_brokers`]. [`KafkaSecurity`] (the TLS and
+//! SASL flags) and the [`flags`] value parsers serve logpipe's Kafka
+//! commands too.
 //!
 //! ```
 //! use log_generator::{Expected, Generator, GeneratorConfig};
@@ -28,12 +30,14 @@
 mod catalog;
 mod cli;
 mod events;
+pub mod flags;
 mod generator;
 mod lines;
 mod logs;
 pub mod msk;
 mod producer;
 mod schedule;
+mod security;
 mod summary;
 mod time;
 mod variation;
@@ -51,11 +55,9 @@ pub use generator::{
     DEFAULT_START_MS, UNOWNED_TOPIC,
 };
 pub use lines::write_lines;
-pub use producer::{
-    produce, produce_with, Compression, KafkaSecurity, ProduceConfig, SaslMechanism, Secret,
-    SecurityProtocol, DEFAULT_PRODUCER_ID,
-};
+pub use producer::{produce, produce_with, Compression, ProduceConfig, DEFAULT_PRODUCER_ID};
 pub use schedule::{RunControl, Schedule};
+pub use security::{KafkaSecurity, SaslMechanism, Secret, SecurityProtocol};
 pub use summary::{GenerateSummary, TopicSummary};
 
 /// Why generating or sending failed.

@@ -5,7 +5,7 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_kafka::error::DisplayErrorContext;
 use aws_sdk_kafka::operation::get_bootstrap_brokers::GetBootstrapBrokersOutput;
 
-use crate::producer::SecurityProtocol;
+use crate::security::SecurityProtocol;
 use crate::GenerateError;
 
 /// The region of an MSK cluster ARN

@@ -8,8 +8,6 @@
 //! the broker acknowledged, and counts every failure.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,6 +25,7 @@ use rdkafka::ClientContext;
 use crate::events::record_headers;
 use crate::generator::{Expected, Generator, GeneratorConfig, Output};
 use crate::schedule::{Pacer, RunControl, Schedule};
+use crate::security::KafkaSecurity;
 use crate::summary::GenerateSummary;
 use crate::GenerateError;
 
@@ -55,170 +54,6 @@ impl Compression {
             Compression::Snappy => "snappy",
             Compression::Lz4 => "lz4",
             Compression::Zstd => "zstd",
-        }
-    }
-}
-
-/// How the producer talks to the brokers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum SecurityProtocol {
-    /// No TLS, no authentication.
-    #[default]
-    Plaintext,
-    /// TLS, no SASL.
-    Ssl,
-    /// SASL over TLS (MSK's SCRAM listener).
-    #[value(name = "sasl_ssl", alias = "sasl-ssl")]
-    SaslSsl,
-    /// SASL without TLS.
-    #[value(name = "sasl_plaintext", alias = "sasl-plaintext")]
-    SaslPlaintext,
-}
-
-impl SecurityProtocol {
-    /// librdkafka's `security.protocol` value.
-    pub fn name(self) -> &'static str {
-        match self {
-            SecurityProtocol::Plaintext => "plaintext",
-            SecurityProtocol::Ssl => "ssl",
-            SecurityProtocol::SaslSsl => "sasl_ssl",
-            SecurityProtocol::SaslPlaintext => "sasl_plaintext",
-        }
-    }
-
-    fn uses_sasl(self) -> bool {
-        matches!(
-            self,
-            SecurityProtocol::SaslSsl | SecurityProtocol::SaslPlaintext
-        )
-    }
-}
-
-/// SASL mechanism (SCRAM; MSK supports SHA-512 only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum SaslMechanism {
-    /// SCRAM-SHA-256.
-    #[value(name = "SCRAM-SHA-256")]
-    ScramSha256,
-    /// SCRAM-SHA-512.
-    #[default]
-    #[value(name = "SCRAM-SHA-512")]
-    ScramSha512,
-}
-
-impl SaslMechanism {
-    /// librdkafka's `sasl.mechanisms` value.
-    pub fn name(self) -> &'static str {
-        match self {
-            SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
-            SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
-        }
-    }
-}
-
-/// A password: `Debug` and `Display` show `<redacted>`, never the text.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps `text`.
-    pub fn new(text: impl Into<String>) -> Secret {
-        Secret(text.into())
-    }
-
-    /// The text, for the one place that must send it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-/// TLS and SASL settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KafkaSecurity {
-    /// `security.protocol`.
-    pub protocol: SecurityProtocol,
-    /// `sasl.mechanisms` (SCRAM-SHA-512 when SASL is used and this is `None`).
-    pub sasl_mechanism: Option<SaslMechanism>,
-    /// `sasl.username`.
-    pub sasl_username: Option<String>,
-    /// `sasl.password`.
-    pub sasl_password: Option<Secret>,
-    /// `ssl.ca.location`: a PEM file of CA certificates.
-    pub ssl_ca_location: Option<PathBuf>,
-}
-
-impl KafkaSecurity {
-    /// Checks that the settings fit together, naming the flags that do not.
-    pub fn validate(&self) -> Result<(), GenerateError> {
-        let p = self.protocol.name();
-        if self.protocol.uses_sasl() {
-            if self.sasl_username.as_deref().unwrap_or("").is_empty() {
-                return Err(GenerateError::Config(format!(
-                    "--security-protocol {p} needs --sasl-username"
-                )));
-            }
-            if self
-                .sasl_password
-                .as_ref()
-                .is_none_or(|p| p.expose().is_empty())
-            {
-                return Err(GenerateError::Config(format!(
-                    "--security-protocol {p} needs --sasl-password (or LOGPIPE_KAFKA_SASL_PASSWORD)"
-                )));
-            }
-        } else if self.sasl_username.is_some() || self.sasl_mechanism.is_some() {
-            return Err(GenerateError::Config(format!(
-                "SASL settings have no effect with --security-protocol {p}: use sasl_ssl or sasl_plaintext"
-            )));
-        }
-        if let Some(ca) = &self.ssl_ca_location {
-            if matches!(
-                self.protocol,
-                SecurityProtocol::Plaintext | SecurityProtocol::SaslPlaintext
-            ) {
-                return Err(GenerateError::Config(format!(
-                    "--ssl-ca-location has no effect with --security-protocol {p}: use ssl or sasl_ssl"
-                )));
-            }
-            if !ca.is_file() {
-                return Err(GenerateError::Config(format!(
-                    "--ssl-ca-location {}: no such file",
-                    ca.display()
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// Sets the librdkafka properties.
-    pub fn apply(&self, config: &mut ClientConfig) {
-        config.set("security.protocol", self.protocol.name());
-        if self.protocol.uses_sasl() {
-            config.set(
-                "sasl.mechanisms",
-                self.sasl_mechanism.unwrap_or_default().name(),
-            );
-            if let Some(u) = &self.sasl_username {
-                config.set("sasl.username", u);
-            }
-            if let Some(p) = &self.sasl_password {
-                config.set("sasl.password", p.expose());
-            }
-        }
-        if let Some(ca) = &self.ssl_ca_location {
-            config.set("ssl.ca.location", ca.display().to_string());
         }
     }
 }

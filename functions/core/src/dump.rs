@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use base64::Engine;
 use chrono::{DateTime, NaiveDate};
 use scylla::client::session::Session;
+use scylla::statement::prepared::PreparedStatement;
 use scylla::value::{CqlValue, Row};
 use serde_json::{Map, Value};
 
@@ -105,7 +106,42 @@ pub async fn dump_table(
     }
     let unique: BTreeSet<SortKey> = partitions.into_iter().map(SortKey).collect();
 
-    let select = format!(
+    let prepared = session
+        .prepare(partition_select(keyspace, table))
+        .await
+        .map_err(|e| err(e.to_string()))?;
+    let mut keyed: Vec<(Vec<Option<CqlValue>>, JsonRow)> = Vec::new();
+    for SortKey(pk) in unique {
+        keyed.extend(read_partition(session, &prepared, table, &pk).await?);
+    }
+    keyed.sort_by(|a, b| cmp_keys(&a.0, &b.0));
+    keyed.dedup_by(|a, b| cmp_keys(&a.0, &b.0) == Ordering::Equal);
+    Ok(keyed.into_iter().map(|(_, row)| row).collect())
+}
+
+/// The rows of one partition of `table`, sorted by primary key: for reading
+/// a few rows back without scanning the table.
+pub async fn partition_rows(
+    session: &Session,
+    keyspace: &str,
+    table: &TableKey,
+    key: &PartitionKey,
+) -> Result<Vec<JsonRow>, DumpError> {
+    let prepared = session
+        .prepare(partition_select(keyspace, table))
+        .await
+        .map_err(|e| DumpError {
+            table: table.table.to_owned(),
+            message: e.to_string(),
+        })?;
+    let mut keyed = read_partition(session, &prepared, table, key).await?;
+    keyed.sort_by(|a, b| cmp_keys(&a.0, &b.0));
+    Ok(keyed.into_iter().map(|(_, row)| row).collect())
+}
+
+/// `SELECT * FROM keyspace.table WHERE` every partition key column `= ?`.
+fn partition_select(keyspace: &str, table: &TableKey) -> String {
+    format!(
         "SELECT * FROM {keyspace}.{} WHERE {}",
         table.table,
         table
@@ -114,45 +150,51 @@ pub async fn dump_table(
             .map(|c| format!("{c} = ?"))
             .collect::<Vec<_>>()
             .join(" AND ")
-    );
-    let prepared = session
-        .prepare(select)
+    )
+}
+
+/// The rows of partition `pk` ([`partition_select`] prepared), each with
+/// its primary key values (partition key, then clustering columns).
+async fn read_partition(
+    session: &Session,
+    prepared: &PreparedStatement,
+    table: &TableKey,
+    pk: &PartitionKey,
+) -> Result<Vec<(Vec<Option<CqlValue>>, JsonRow)>, DumpError> {
+    let err = |message: String| DumpError {
+        table: table.table.to_owned(),
+        message,
+    };
+    let result = session
+        .execute_unpaged(prepared, pk)
         .await
         .map_err(|e| err(e.to_string()))?;
-    let mut keyed: Vec<(Vec<Option<CqlValue>>, JsonRow)> = Vec::new();
-    for SortKey(pk) in unique {
-        let result = session
-            .execute_unpaged(&prepared, &pk)
-            .await
-            .map_err(|e| err(e.to_string()))?;
-        let rows = result.into_rows_result().map_err(|e| err(e.to_string()))?;
-        let names: Vec<String> = rows
-            .column_specs()
-            .iter()
-            .map(|c| c.name().to_owned())
-            .collect();
-        for row in rows.rows::<Row>().map_err(|e| err(e.to_string()))? {
-            let row = row.map_err(|e| err(e.to_string()))?;
-            let mut by_name: BTreeMap<&str, Option<CqlValue>> = BTreeMap::new();
-            for (name, value) in names.iter().zip(row.columns) {
-                by_name.insert(name, value);
-            }
-            let key = table
-                .partition_key
-                .iter()
-                .chain(table.clustering)
-                .map(|c| by_name.get(c).cloned().flatten())
-                .collect();
-            let json = by_name
-                .into_iter()
-                .map(|(name, v)| (name.to_owned(), v.as_ref().map_or(Value::Null, to_json)))
-                .collect();
-            keyed.push((key, json));
+    let rows = result.into_rows_result().map_err(|e| err(e.to_string()))?;
+    let names: Vec<String> = rows
+        .column_specs()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    let mut keyed = Vec::new();
+    for row in rows.rows::<Row>().map_err(|e| err(e.to_string()))? {
+        let row = row.map_err(|e| err(e.to_string()))?;
+        let mut by_name: BTreeMap<&str, Option<CqlValue>> = BTreeMap::new();
+        for (name, value) in names.iter().zip(row.columns) {
+            by_name.insert(name, value);
         }
+        let key = table
+            .partition_key
+            .iter()
+            .chain(table.clustering)
+            .map(|c| by_name.get(c).cloned().flatten())
+            .collect();
+        let json = by_name
+            .into_iter()
+            .map(|(name, v)| (name.to_owned(), v.as_ref().map_or(Value::Null, to_json)))
+            .collect();
+        keyed.push((key, json));
     }
-    keyed.sort_by(|a, b| cmp_keys(&a.0, &b.0));
-    keyed.dedup_by(|a, b| cmp_keys(&a.0, &b.0) == Ordering::Equal);
-    Ok(keyed.into_iter().map(|(_, row)| row).collect())
+    Ok(keyed)
 }
 
 struct SortKey(PartitionKey);

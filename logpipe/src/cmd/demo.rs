@@ -21,16 +21,17 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use log_generator::{produce_with, EventVariant, ProduceConfig, RunControl, DEFAULT_CLUSTER_ARN};
+use log_generator::flags::parse_ratio;
+use log_generator::{
+    produce_with, EventVariant, KafkaSecurity, ProduceConfig, RunControl, DEFAULT_CLUSTER_ARN,
+};
 use logpipe_core::dump::{self, JsonRow, PartitionKey};
 use logpipe_core::topics::DEFAULT_KEYSPACE;
 use logpipe_core::{Function, LogKind, Router};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
 use scylla::client::session::Session;
-use scylla::value::Row;
 use serde::Serialize;
-use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::cmd::kafka::EmbeddedKafka;
@@ -76,6 +77,10 @@ pub struct DemoArgs {
     #[arg(long, value_name = "HOST:PORT")]
     kafka: Option<String>,
 
+    /// TLS and SASL to the --kafka brokers (the embedded one is plaintext)
+    #[command(flatten)]
+    security: KafkaSecurity,
+
     /// Use this Cassandra / ScyllaDB instead of an embedded node
     /// (HOST:PORT; the schema is applied, idempotently)
     #[arg(long, value_name = "HOST:PORT", value_parser = parse_remote)]
@@ -93,18 +98,6 @@ pub struct DemoArgs {
     /// table goes to stderr)
     #[arg(long)]
     json: bool,
-}
-
-fn parse_ratio(s: &str) -> Result<f64, String> {
-    let r: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number"))?;
-    if (0.0..=1.0).contains(&r) {
-        Ok(r)
-    } else {
-        Err(format!("{r} is outside 0.0..=1.0"))
-    }
 }
 
 fn parse_remote(s: &str) -> Result<Target, String> {
@@ -161,6 +154,19 @@ struct Running {
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    if args.kafka.is_none() && !args.security.is_default() {
+        anyhow::bail!(
+            "the TLS and SASL flags (--security-protocol, --sasl-*, --ssl-ca-location) need --kafka: the embedded broker is plaintext"
+        );
+    }
+    args.security.validate()?;
+    // Every Kafka client of the demo: bootstrap servers, then TLS and SASL.
+    let kafka_config = |bootstrap: &str| {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", bootstrap);
+        args.security.apply(&mut config);
+        config
+    };
     let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
     let step = |what: &str| {
         let _ = multi.println(format!("· {what}"));
@@ -198,10 +204,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             (Some(kafka), bootstrap)
         }
         Some(b) => {
-            let mut config = ClientConfig::new();
-            config
-                .set("bootstrap.servers", b)
-                .set("client.id", "logpipe-demo");
+            let mut config = kafka_config(b);
+            config.set("client.id", "logpipe-demo");
             create_topics(&config, &names, args.partitions, 1)
                 .await
                 .with_context(|| format!("creating the topics at {b}"))?;
@@ -219,9 +223,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     ));
     // Start where the topics end now: older records are not this demo's.
     let start_offsets = {
-        let bootstrap = bootstrap.clone();
+        let mut config = kafka_config(&bootstrap);
+        config.set("client.id", "logpipe-demo-offsets");
         let names = names.clone();
-        tokio::task::spawn_blocking(move || end_offsets(&bootstrap, &names))
+        tokio::task::spawn_blocking(move || end_offsets(&config, &names))
             .await
             .context("reading the topics' end offsets")??
     };
@@ -262,8 +267,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             idle_exit: None,
             print_batches: false,
         };
-        let mut kafka = ClientConfig::new();
-        kafka.set("bootstrap.servers", &bootstrap);
+        let mut kafka = kafka_config(&bootstrap);
         consumer_settings(&config, &mut kafka);
         let stats = Arc::new(MappingStats::default());
         let mapping = Mapping::new(config, invoker.clone(), None, stats.clone());
@@ -321,8 +325,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         stop: interrupted.clone(),
         progress: produce_bar.clone(),
     };
-    let produce_config =
+    let mut produce_config =
         ProduceConfig::new(&bootstrap, args.records, args.seed, args.invalid_ratio);
+    produce_config.security = args.security.clone();
     let mut bars = Vec::new();
     for r in &running {
         bars.push(multi.add(bar(args.records, &format!("{:<8}", r.kind.function_name()))));
@@ -459,14 +464,10 @@ fn bar(len: u64, prefix: &str) -> ProgressBar {
 
 /// The end offset of every partition of `topics`, by topic.
 fn end_offsets(
-    bootstrap: &str,
+    config: &ClientConfig,
     topics: &[String],
 ) -> anyhow::Result<BTreeMap<String, BTreeMap<i32, i64>>> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("client.id", "logpipe-demo-offsets")
-        .create()
-        .context("creating a Kafka client")?;
+    let consumer: BaseConsumer = config.create().context("creating a Kafka client")?;
     let timeout = Duration::from_secs(15);
     let mut out = BTreeMap::new();
     for topic in topics {
@@ -487,7 +488,8 @@ fn end_offsets(
     Ok(out)
 }
 
-/// Rows of the sampled partitions, at most two a table.
+/// Rows of the sampled partitions, at most two a table, read back through
+/// CQL as `logpipe replay --dump` renders them.
 async fn read_samples(
     session: &Session,
     keyspace: &str,
@@ -498,54 +500,15 @@ async fn read_samples(
         let Some(key) = samples.get(table.table).and_then(|k| k.first()) else {
             continue;
         };
-        let cql = format!(
-            "SELECT * FROM {keyspace}.{} WHERE {}",
-            table.table,
-            table
-                .partition_key
-                .iter()
-                .map(|c| format!("{c} = ?"))
-                .collect::<Vec<_>>()
-                .join(" AND ")
-        );
-        match select_rows(session, &cql, key).await {
+        match dump::partition_rows(session, keyspace, &table, key).await {
             Ok(mut rows) => {
                 rows.truncate(2);
                 out.insert(table.table.to_owned(), rows);
             }
-            Err(e) => {
-                eprintln!("warning: reading {} back: {e:#}", table.table);
-            }
+            Err(e) => eprintln!("warning: {e}"),
         }
     }
     out
-}
-
-async fn select_rows(
-    session: &Session,
-    cql: &str,
-    key: &PartitionKey,
-) -> anyhow::Result<Vec<JsonRow>> {
-    let prepared = session.prepare(cql.to_owned()).await?;
-    let result = session.execute_unpaged(&prepared, key).await?;
-    let rows = result.into_rows_result()?;
-    let names: Vec<String> = rows
-        .column_specs()
-        .iter()
-        .map(|c| c.name().to_owned())
-        .collect();
-    let mut out = Vec::new();
-    for row in rows.rows::<Row>()? {
-        let row = row?;
-        out.push(
-            names
-                .iter()
-                .zip(row.columns)
-                .map(|(n, v)| (n.clone(), v.as_ref().map_or(Value::Null, dump::to_json)))
-                .collect(),
-        );
-    }
-    Ok(out)
 }
 
 /// The table a person reads.

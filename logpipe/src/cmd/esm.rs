@@ -14,12 +14,13 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
+use log_generator::flags::parse_kind;
 use log_generator::{EventVariant, DEFAULT_CLUSTER_ARN};
 use logpipe_core::topics::DEFAULT_KEYSPACE;
 use logpipe_core::{Function, LogKind, Router};
 use tokio::sync::watch;
 
-use crate::esm::connection::{parse_kind, KafkaConnection, TopicSelection};
+use crate::esm::connection::{KafkaConnection, TopicSelection};
 use crate::esm::destination::FailureDestination;
 use crate::esm::event::{EventSource, MAX_PAYLOAD_BYTES};
 use crate::esm::invoke::{InProcess, Invoker, LambdaEndpoint, LambdaInvoker};
@@ -104,7 +105,7 @@ pub struct EsmArgs {
     #[command(flatten)]
     kafka: KafkaConnection,
 
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Topics")]
     selection: TopicSelection,
 
     /// Consumer group prefix: each topic's mapping joins GROUP-<function>

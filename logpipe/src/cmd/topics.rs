@@ -31,7 +31,7 @@ struct CreateArgs {
     #[command(flatten)]
     kafka: KafkaConnection,
 
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Topics")]
     selection: TopicSelection,
 
     /// Partitions of each topic
