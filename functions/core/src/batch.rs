@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::event::{self, EventError};
 use crate::logs::LogRow;
-use crate::record::{classify, DeadLetterRow, Outcome};
+use crate::record::{classify_into, DeadLetterRow, KafkaRecordRef, Outcome};
 use crate::topics::LogKind;
 
 /// Which function handles which topic.
@@ -116,18 +116,35 @@ pub struct BatchSummary {
 pub fn process_event(router: &Router, event: &KafkaEvent) -> Result<ProcessedBatch, EventError> {
     event::check_source(event)?;
     let records = event::records(event)?;
+    Ok(process_records(router, &records))
+}
+
+/// Decodes an invocation payload with the borrowed decoder
+/// ([`event::decode`]), then validates and transforms every record: the
+/// handler's path. The same payload gives the same batch, or the same
+/// error, as [`event::decode_event`] followed by [`process_event`].
+pub fn process_payload(router: &Router, payload: &[u8]) -> Result<ProcessedBatch, EventError> {
+    let event = event::decode(payload)?;
+    let records = event.records()?;
+    Ok(process_records(router, &records))
+}
+
+/// Validates and transforms `records`, in order.
+pub fn process_records(router: &Router, records: &[KafkaRecordRef<'_>]) -> ProcessedBatch {
     let mut batch = ProcessedBatch {
         rows: Vec::with_capacity(records.len()),
         ..ProcessedBatch::default()
     };
-    for record in &records {
+    // One decode buffer for every record's base64 value.
+    let mut scratch = Vec::new();
+    for record in records {
         let kind = router.kind_of(record.topic);
         let counts = match batch.by_topic.get_mut(record.topic) {
             Some(c) => c,
             None => batch.by_topic.entry(record.topic.to_owned()).or_default(),
         };
         counts.records += 1;
-        match classify(kind, router.function(kind), record) {
+        match classify_into(kind, router.function(kind), record, &mut scratch) {
             Outcome::Row(row) => {
                 counts.written += 1;
                 batch.rows.push(row);
@@ -139,5 +156,5 @@ pub fn process_event(router: &Router, event: &KafkaEvent) -> Result<ProcessedBat
             }
         }
     }
-    Ok(batch)
+    batch
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use aws_lambda_events::event::kafka::KafkaEvent;
 
-use crate::batch::{process_event, BatchSummary, ProcessedBatch, Router};
+use crate::batch::{process_event, process_payload, BatchSummary, ProcessedBatch, Router};
 use crate::event::EventError;
 use crate::sink::{CassandraSink, SinkError};
 
@@ -69,6 +69,25 @@ impl Function {
     ) -> Result<ProcessedBatch, HandlerError> {
         let started = Instant::now();
         let batch = process_event(&self.router, event)?;
+        self.store(batch, started).await
+    }
+
+    /// Handles one invocation payload (the event's JSON bytes) and returns
+    /// its summary. Same outcome as decoding the payload as a `KafkaEvent`
+    /// and calling [`Function::handle`], without copying every record's
+    /// strings out of the payload first: the Lambda entry point runs this.
+    pub async fn handle_payload(&self, payload: &[u8]) -> Result<BatchSummary, HandlerError> {
+        let started = Instant::now();
+        let batch = process_payload(&self.router, payload)?;
+        self.store(batch, started).await.map(|b| b.summary())
+    }
+
+    /// Stores a processed batch (if there is a sink) and logs its summary.
+    async fn store(
+        &self,
+        batch: ProcessedBatch,
+        started: Instant,
+    ) -> Result<ProcessedBatch, HandlerError> {
         let validated = started.elapsed();
         if let Some(sink) = &self.sink {
             if let Err(e) = sink.store(&batch).await {

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use aws_lambda_events::event::kafka::KafkaEvent;
 use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::value::RawValue;
 use tokio::sync::OnceCell;
 
 use crate::batch::{BatchSummary, Router};
@@ -33,7 +33,11 @@ pub async fn run(kind: LogKind) -> Result<(), lambda_runtime::Error> {
     let sink: OnceCell<Arc<CassandraSink>> = OnceCell::new();
     let (router, sink, config) = (&router, &sink, &config);
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<KafkaEvent>| async move {
+        // The payload is taken as raw JSON and decoded by the handler's
+        // borrowed decoder: letting the runtime build an
+        // `aws_lambda_events::KafkaEvent` would copy every record's strings
+        // (and panic on a fractional record timestamp).
+        move |event: LambdaEvent<Box<RawValue>>| async move {
             let sink = sink
                 // Boxed: the connect future (driver + Secrets Manager client) is
                 // deep enough to exceed the compiler's layout depth when inlined.
@@ -44,7 +48,7 @@ pub async fn run(kind: LogKind) -> Result<(), lambda_runtime::Error> {
                 .map_err(HandlerError::from)?;
             let function = Function::new(router.clone(), Some(sink.clone()));
             function
-                .handle(&event.payload)
+                .handle_payload(event.payload.get().as_bytes())
                 .await
                 .map_err(lambda_runtime::Error::from)
         },

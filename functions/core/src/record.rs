@@ -79,7 +79,18 @@ pub enum Outcome {
 /// topic has no owner, so it is `wrong_topic`). `function` names the
 /// function that handled it, for the dead-letter row.
 pub fn classify(kind: Option<LogKind>, function: &str, record: &KafkaRecordRef<'_>) -> Outcome {
-    let mut value_bytes = None;
+    classify_into(kind, function, record, &mut Vec::new())
+}
+
+/// [`classify`], decoding the base64 value into `scratch` (cleared first)
+/// so that a batch reuses one buffer instead of allocating one a record.
+pub fn classify_into(
+    kind: Option<LogKind>,
+    function: &str,
+    record: &KafkaRecordRef<'_>,
+    scratch: &mut Vec<u8>,
+) -> Outcome {
+    scratch.clear();
     let result = match kind {
         None => Err(Rejection::new(
             ReasonCode::WrongTopic,
@@ -88,7 +99,7 @@ pub fn classify(kind: Option<LogKind>, function: &str, record: &KafkaRecordRef<'
                 record.topic
             ),
         )),
-        Some(kind) => decode_value(record.value, &mut value_bytes).and_then(|text| {
+        Some(kind) => decode_value(record.value, scratch).and_then(|text| {
             let at = Position {
                 partition: record.partition,
                 offset: record.offset,
@@ -98,18 +109,14 @@ pub fn classify(kind: Option<LogKind>, function: &str, record: &KafkaRecordRef<'
     };
     match result {
         Ok(row) => Outcome::Row(row),
-        Err(rejection) => {
-            Outcome::DeadLetter(dead_letter(function, record, rejection, value_bytes))
-        }
+        Err(rejection) => Outcome::DeadLetter(dead_letter(function, record, rejection, scratch)),
     }
 }
 
 /// Runs the value checks in order: empty, base64, size, UTF-8. The decoded
-/// bytes are left in `buf` so a dead letter can keep them.
-fn decode_value<'b>(
-    value: Option<&str>,
-    buf: &'b mut Option<Vec<u8>>,
-) -> Result<&'b str, Rejection> {
+/// bytes are left in `buf` (empty if the value is not base64) so a dead
+/// letter can keep them.
+fn decode_value<'b>(value: Option<&str>, buf: &'b mut Vec<u8>) -> Result<&'b str, Rejection> {
     let encoded = match value {
         None | Some("") => {
             return Err(Rejection::new(
@@ -119,28 +126,29 @@ fn decode_value<'b>(
         }
         Some(v) => v,
     };
-    let bytes = BASE64.decode(encoded).map_err(|e| {
-        Rejection::new(
+    if let Err(e) = BASE64.decode_vec(encoded, buf) {
+        buf.clear();
+        return Err(Rejection::new(
             ReasonCode::InvalidBase64,
             format!("record value is not valid base64: {e}"),
-        )
-    })?;
-    if bytes.is_empty() {
+        ));
+    }
+    if buf.is_empty() {
         return Err(Rejection::new(
             ReasonCode::EmptyValue,
             "record value decodes to zero bytes",
         ));
     }
-    if bytes.len() > MAX_VALUE_BYTES {
-        let len = bytes.len();
-        *buf = Some(bytes);
+    if buf.len() > MAX_VALUE_BYTES {
         return Err(Rejection::new(
             ReasonCode::TooLarge,
-            format!("record value is {len} bytes, more than the {MAX_VALUE_BYTES} allowed"),
+            format!(
+                "record value is {} bytes, more than the {MAX_VALUE_BYTES} allowed",
+                buf.len()
+            ),
         ));
     }
-    let bytes = buf.insert(bytes);
-    std::str::from_utf8(bytes).map_err(|e| {
+    std::str::from_utf8(buf).map_err(|e| {
         Rejection::new(
             ReasonCode::InvalidUtf8,
             format!("record value is not UTF-8: {e}"),
@@ -152,21 +160,19 @@ fn dead_letter(
     function: &str,
     record: &KafkaRecordRef<'_>,
     rejection: Rejection,
-    decoded: Option<Vec<u8>>,
+    decoded: &[u8],
 ) -> DeadLetterRow {
     // Keep the decoded bytes; for a value that is not base64, the text as
     // received is all there is.
-    let value = decoded
-        .or_else(|| {
-            record
-                .value
-                .filter(|v| !v.is_empty())
-                .map(|v| BASE64.decode(v).unwrap_or_else(|_| v.as_bytes().to_vec()))
+    let value = if !decoded.is_empty() {
+        Some(decoded[..decoded.len().min(DEAD_LETTER_VALUE_BYTES)].to_vec())
+    } else {
+        record.value.filter(|v| !v.is_empty()).map(|v| {
+            let mut bytes = BASE64.decode(v).unwrap_or_else(|_| v.as_bytes().to_vec());
+            bytes.truncate(DEAD_LETTER_VALUE_BYTES);
+            bytes
         })
-        .map(|mut v| {
-            v.truncate(DEAD_LETTER_VALUE_BYTES);
-            v
-        });
+    };
     let key = record
         .key
         .map(|k| BASE64.decode(k).unwrap_or_else(|_| k.as_bytes().to_vec()));
