@@ -1,11 +1,23 @@
 //! Invoking a function with an event: in this process, through the same
 //! handler code that runs in Lambda, or over the Lambda invoke API
-//! (`cargo lambda watch`, LocalStack or AWS).
+//! (`cargo lambda watch`, LocalStack or AWS) with aws-sdk-lambda.
+//!
+//! Over the API, a function error is what AWS answers: status 200 with an
+//! `X-Amz-Function-Error` header and the error document as the payload.
+//! `cargo lambda watch` answers a function error with status 500 and the
+//! same error document (`{"errorType": …, "errorMessage": …}`) instead;
+//! that is read as the same function error (`Unhandled`, as AWS records
+//! it). An endpoint that does not know the function (404) or refuses the
+//! credentials (401, 403) is not retried: the mapping stops with the
+//! endpoint's answer. The SDK's own retries are off: the mapping's retry
+//! policy decides, and counts every invocation.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::retry::RetryConfig;
 use aws_lambda_events::event::kafka::KafkaEvent;
 use aws_sdk_lambda::config::timeout::TimeoutConfig;
 use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
@@ -32,6 +44,16 @@ pub struct InvokeFailure {
     pub response: ResponseContext,
     /// What went wrong, for the log.
     pub message: String,
+    /// Whether invoking again can succeed. False when the endpoint has no
+    /// such function or refuses the credentials: the mapping stops.
+    pub retryable: bool,
+}
+
+impl InvokeFailure {
+    /// Whether the function itself failed (rather than the call to it).
+    pub fn is_function_error(&self) -> bool {
+        self.response.function_error.is_some()
+    }
 }
 
 /// The function an event source mapping invokes.
@@ -120,6 +142,7 @@ impl InProcess {
                     function_error: Some("Unhandled".into()),
                 },
                 message: e.to_string(),
+                retryable: true,
             }),
         }
     }
@@ -166,34 +189,48 @@ impl LambdaEndpoint {
         })
     }
 
-    /// The SDK client for this endpoint. A loopback endpoint without AWS
-    /// credentials in the environment gets dummy ones (local servers accept
-    /// any), so no credential lookup leaves the machine.
+    /// The SDK client for this endpoint, configured as any aws-sdk client
+    /// is (`aws_config::defaults`): the endpoint URL for every service,
+    /// the region from `--region`, else the environment or the profile
+    /// (`AWS_REGION`, `~/.aws/config`), else `us-east-1`; credentials from
+    /// the default chain. A loopback endpoint resolves the region from the
+    /// flag and the environment only, and without `AWS_ACCESS_KEY_ID` gets
+    /// dummy credentials (local servers accept any), so no lookup leaves
+    /// the machine. SDK retries are off: the mapping's policy retries.
     pub async fn client(&self) -> aws_sdk_lambda::Client {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
-            TimeoutConfig::builder()
-                .operation_attempt_timeout(self.timeout)
-                .connect_timeout(Duration::from_secs(5))
-                .build(),
-        );
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_attempt_timeout(self.timeout)
+                    .connect_timeout(Duration::from_secs(5))
+                    .build(),
+            )
+            .retry_config(RetryConfig::disabled());
         if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        let region = self
-            .region
-            .clone()
-            .or_else(|| std::env::var("AWS_REGION").ok())
-            .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
-            .unwrap_or_else(|| "us-east-1".to_owned());
-        loader = loader.region(Region::new(region));
-        if self.is_local() && std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-            loader = loader.credentials_provider(Credentials::new(
-                "test",
-                "test",
-                None,
-                None,
-                "logpipe-local",
-            ));
+        let flag = self.region.clone().map(Region::new);
+        if self.is_local() {
+            let region = flag
+                .or_else(|| std::env::var("AWS_REGION").ok().map(Region::new))
+                .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok().map(Region::new))
+                .unwrap_or_else(|| Region::new("us-east-1"));
+            loader = loader.region(region);
+            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+                loader = loader.credentials_provider(Credentials::new(
+                    "test",
+                    "test",
+                    None,
+                    None,
+                    "logpipe-local",
+                ));
+            }
+        } else {
+            loader = loader.region(
+                RegionProviderChain::first_try(flag)
+                    .or_default_provider()
+                    .or_else(Region::new("us-east-1")),
+            );
         }
         aws_sdk_lambda::Client::new(&loader.load().await)
     }
@@ -239,10 +276,8 @@ impl LambdaInvoker {
                                 .to_owned(),
                             function_error: Some(error.to_owned()),
                         },
-                        message: format!(
-                            "{error} function error: {}",
-                            String::from_utf8_lossy(&body[..body.len().min(500)])
-                        ),
+                        message: format!("{error} function error: {}", excerpt(body)),
+                        retryable: true,
                     });
                 }
                 Ok(InvokeSuccess {
@@ -250,24 +285,71 @@ impl LambdaInvoker {
                 })
             }
             Err(e) => {
-                let status = e
-                    .raw_response()
-                    .map_or(0, |r| i32::from(r.status().as_u16()));
+                let raw = e.raw_response();
+                let status = raw.map_or(0, |r| r.status().as_u16());
+                let body = raw.and_then(|r| r.body().bytes()).unwrap_or_default();
+                if let Some(document) = function_error_document(status, body) {
+                    // cargo lambda watch: a function error, as AWS reports it.
+                    return Err(InvokeFailure {
+                        response: ResponseContext {
+                            status_code: 200,
+                            executed_version: "$LATEST".into(),
+                            function_error: Some("Unhandled".into()),
+                        },
+                        message: format!(
+                            "Unhandled function error (HTTP {status} from the endpoint): {document}"
+                        ),
+                        retryable: true,
+                    });
+                }
+                let not_found = status == 404
+                    || e.as_service_error()
+                        .is_some_and(|s| s.is_resource_not_found_exception());
+                let refused = matches!(status, 401 | 403);
+                let answer = if body.is_empty() {
+                    aws_sdk_lambda::error::DisplayErrorContext(&e).to_string()
+                } else {
+                    format!("HTTP {status}: {}", excerpt(body))
+                };
+                let message = if not_found {
+                    format!(
+                        "the endpoint has no function {:?} (name it with --function-name KIND=NAME): {answer}",
+                        self.function_name
+                    )
+                } else {
+                    format!("invoking {}: {answer}", self.function_name)
+                };
                 Err(InvokeFailure {
                     response: ResponseContext {
-                        status_code: status,
+                        status_code: i32::from(status),
                         executed_version: "$LATEST".into(),
                         function_error: None,
                     },
-                    message: format!(
-                        "invoking {}: {}",
-                        self.function_name,
-                        aws_sdk_lambda::error::DisplayErrorContext(&e)
-                    ),
+                    message,
+                    retryable: !(not_found || refused),
                 })
             }
         }
     }
+}
+
+/// The Lambda error document (`{"errorType": …, "errorMessage": …}`) in a
+/// server-error answer, as `cargo lambda watch` sends a function's error;
+/// `None` for anything else (AWS's own service errors have another shape).
+fn function_error_document(status: u16, body: &[u8]) -> Option<String> {
+    if status < 500 {
+        return None;
+    }
+    let doc: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body).ok()?;
+    if !doc.contains_key("errorMessage") && !doc.contains_key("errorType") {
+        return None;
+    }
+    Some(excerpt(body))
+}
+
+/// The first 500 bytes of a response body, as text.
+fn excerpt(body: &[u8]) -> String {
+    String::from_utf8_lossy(&body[..body.len().min(500)]).into_owned()
 }
 
 /// Shares an in-process invoker's samples after it was handed out.
@@ -298,5 +380,18 @@ mod tests {
             timeout: Duration::from_secs(1)
         }
         .is_local());
+    }
+
+    #[test]
+    fn an_emulators_error_document_is_a_function_error() {
+        let doc = br#"{"errorType":"HandlerError","errorMessage":"storage failure"}"#;
+        assert!(function_error_document(500, doc)
+            .unwrap()
+            .contains("storage failure"));
+        // AWS's own service errors and client errors are not.
+        assert!(function_error_document(500, br#"{"Type":"Service","message":"x"}"#).is_none());
+        assert!(function_error_document(404, doc).is_none());
+        assert!(function_error_document(502, b"<html>bad gateway</html>").is_none());
+        assert!(function_error_document(500, b"").is_none());
     }
 }

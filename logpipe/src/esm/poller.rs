@@ -439,6 +439,11 @@ impl Mapping {
                 }
                 Err(failure) => {
                     MappingStats::add(&self.stats.failed_invocations, 1);
+                    if !failure.retryable {
+                        // Nothing is committed: the batch comes again once
+                        // the function is there.
+                        anyhow::bail!("{}", failure.message);
+                    }
                     let invocations = invocations + 1;
                     let now_ms = chrono::Utc::now().timestamp_millis();
                     let oldest = slice
@@ -447,10 +452,12 @@ impl Mapping {
                         .filter(|t| *t >= 0)
                         .min()
                         .unwrap_or(now_ms);
-                    let decision =
-                        self.config
-                            .retry
-                            .after_failure(invocations, slice.len(), oldest, now_ms);
+                    let decision = if failure.is_function_error() {
+                        self.config.retry.clone()
+                    } else {
+                        self.config.retry.without_bisect()
+                    }
+                    .after_failure(invocations, slice.len(), oldest, now_ms);
                     tracing::warn!(
                         topic = %self.topic,
                         records = slice.len(),

@@ -69,6 +69,16 @@ impl RetryPolicy {
         self
     }
 
+    /// This policy for an invocation that never reached the function (the
+    /// endpoint was unreachable): AWS splits a batch on function errors
+    /// only.
+    pub fn without_bisect(&self) -> RetryPolicy {
+        RetryPolicy {
+            bisect_on_error: false,
+            ..self.clone()
+        }
+    }
+
     /// The decision after the `invocations`-th failed invocation of
     /// `records` records whose oldest timestamp is `oldest_ms`, at `now_ms`.
     pub fn after_failure(
@@ -218,6 +228,11 @@ mod tests {
             ..policy()
         };
         assert_eq!(p.after_failure(1, 8, 0, 0), Decision::Bisect);
+        // Only a function error splits the batch.
+        assert!(matches!(
+            p.without_bisect().after_failure(1, 8, 0, 0),
+            Decision::Retry { .. }
+        ));
         assert!(matches!(
             p.after_failure(1, 1, 0, 0),
             Decision::Retry { .. }

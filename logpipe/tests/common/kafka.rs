@@ -519,13 +519,20 @@ pub fn assert_stored_matches(stored: &Stored, truth: &Truth) {
     assert_eq!(stored.dead_letters, want, "dead letters");
 }
 
-/// An in-process CQL node with the schema applied, and its address.
+/// An in-process CQL node with the schema applied, on a free loopback
+/// port, and its address. The node serves as long as the returned value
+/// lives (on the test's runtime: use a multi-thread runtime).
 pub async fn cql_node() -> (logpipe_core::embedded::EmbeddedCassandra, String) {
-    let node = logpipe_core::embedded::EmbeddedCassandra::start(std::net::SocketAddr::from((
-        [127, 0, 0, 1],
-        0,
-    )))
-    .unwrap();
+    cql_node_on(std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await
+}
+
+/// [`cql_node`] on a given address: for a node that starts after its
+/// clients were told where it will be (a storage outage that ends).
+pub async fn cql_node_on(
+    listen: std::net::SocketAddr,
+) -> (logpipe_core::embedded::EmbeddedCassandra, String) {
+    let node = logpipe_core::embedded::EmbeddedCassandra::start(listen)
+        .unwrap_or_else(|e| panic!("the CQL node cannot listen on {listen}: {e}"));
     let addr = node.addr().to_string();
     let session = logpipe_core::sink::connect_session(&logpipe_core::SinkConfig::local(&addr))
         .await
@@ -534,6 +541,57 @@ pub async fn cql_node() -> (logpipe_core::embedded::EmbeddedCassandra, String) {
         .await
         .unwrap();
     (node, addr)
+}
+
+// ---------------------------------------------------------------------------
+// Events
+
+/// The keys of a JSON object (panics on anything else).
+pub fn key_set(v: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    v.as_object()
+        .unwrap_or_else(|| panic!("not an object: {v}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// Asserts that `event` (an event's bytes, as sent to a function or
+/// written to the on-failure destination) decodes with `aws_lambda_events`
+/// and has the shape of `fixtures/events/<fixture>.json`: the same
+/// top-level keys, and every record the keys of the fixture's records with
+/// numbers where it has numbers. Returns the event as JSON.
+pub fn assert_fixture_shape(event: &[u8], fixture: &str) -> serde_json::Value {
+    let decoded: Result<aws_lambda_events::event::kafka::KafkaEvent, _> =
+        serde_json::from_slice(event);
+    if let Err(e) = decoded {
+        panic!(
+            "the event does not decode with aws_lambda_events: {e}: {}",
+            String::from_utf8_lossy(event)
+        );
+    }
+    let want: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(super::root().join(format!("fixtures/events/{fixture}.json"))).unwrap(),
+    )
+    .unwrap();
+    let want_record = key_set(
+        &want["records"]
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap()[0],
+    );
+    let got: serde_json::Value = serde_json::from_slice(event).unwrap();
+    assert_eq!(key_set(&got), key_set(&want), "top-level keys as {fixture}");
+    for records in got["records"].as_object().unwrap().values() {
+        for r in records.as_array().unwrap() {
+            assert_eq!(key_set(r), want_record, "record keys as {fixture}: {r}");
+            for number in ["partition", "offset", "timestamp"] {
+                assert!(r[number].is_i64(), "{number} is an integer: {r}");
+            }
+        }
+    }
+    got
 }
 
 // ---------------------------------------------------------------------------

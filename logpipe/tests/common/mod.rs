@@ -2,10 +2,12 @@
 //! (to the end, or as a server killed on drop), waiting for what it says,
 //! a `logpipe cassandra` node, and comparing table dumps with the goldens.
 //! The Kafka helpers (brokers, generated records and what the pipeline must
-//! make of them, what the tables hold) are in [`kafka`].
+//! make of them, what the tables hold) are in [`kafka`]; `cargo lambda
+//! watch` (the local Lambda emulator) is in [`watch`].
 #![allow(dead_code)]
 
 pub mod kafka;
+pub mod watch;
 
 use std::ffi::OsStr;
 use std::io::BufRead;
