@@ -106,6 +106,77 @@ proptest! {
         prop_assert_eq!(row.metadata.0, Some(metadata));
         prop_assert_eq!((row.source_partition, row.source_offset), (3, 9));
     }
+
+    #[test]
+    fn valid_auth_logs_round_trip_to_rows(
+        user in "[a-zA-Z0-9_-]{1,128}",
+        ms in 946_684_800_000i64..4_102_444_800_000,
+        event_type in prop::sample::select(logs::AUTH_EVENT_TYPES),
+        success in any::<bool>(),
+        ip in any::<std::net::IpAddr>(),
+        method in proptest::option::of(prop::sample::select(logs::AUTH_METHODS)),
+        id in any::<u128>(),
+    ) {
+        let event_id = uuid::Uuid::from_u128(id);
+        let mut log = serde_json::json!({
+            "event_id": event_id.to_string(),
+            "user_id": user,
+            "timestamp": ms,
+            "event_type": event_type.to_uppercase(),
+            "success": success,
+            "ip_address": ip.to_string(),
+        });
+        if let Some(m) = method {
+            log["auth_method"] = m.into();
+        }
+        let row = logs::to_row(LogKind::Auth, &log.to_string(), Position { partition: 1, offset: 2 });
+        let Ok(LogRow::Auth(row)) = row else {
+            return Err(TestCaseError::fail(format!("valid log refused: {row:?}")));
+        };
+        prop_assert_eq!(row.user_id, user);
+        prop_assert_eq!(row.event_id, event_id);
+        prop_assert_eq!(row.event_time.0, ms);
+        prop_assert_eq!(row.event_type, event_type);
+        prop_assert_eq!(row.success, success);
+        prop_assert_eq!(row.ip_address, ip);
+        prop_assert_eq!(row.auth_method.0, method);
+        prop_assert_eq!((row.source_partition, row.source_offset), (1, 2));
+    }
+
+    #[test]
+    fn valid_session_logs_round_trip_to_rows(
+        user in "[a-zA-Z0-9_-]{1,128}",
+        ms in 946_684_800_000i64..4_102_444_800_000,
+        event_type in prop::sample::select(logs::SESSION_EVENT_TYPES),
+        duration in proptest::option::of(0i64..=logs::MAX_SESSION_DURATION_MS),
+        pages in proptest::option::of(0i64..=logs::MAX_PAGES_VIEWED),
+        id in any::<u128>(),
+    ) {
+        let session_id = uuid::Uuid::from_u128(id);
+        let mut log = serde_json::json!({
+            "session_id": session_id.to_string().to_uppercase(),
+            "user_id": user,
+            "timestamp": ms,
+            "event_type": event_type,
+        });
+        if let Some(d) = duration {
+            log["duration_ms"] = d.into();
+        }
+        if let Some(p) = pages {
+            log["pages_viewed"] = p.into();
+        }
+        let row = logs::to_row(LogKind::Session, &log.to_string(), Position { partition: 0, offset: 5 });
+        let Ok(LogRow::Session(row)) = row else {
+            return Err(TestCaseError::fail(format!("valid log refused: {row:?}")));
+        };
+        prop_assert_eq!(row.user_id, user);
+        prop_assert_eq!(row.session_id, session_id);
+        prop_assert_eq!(row.event_time.0, ms);
+        prop_assert_eq!(row.event_type, event_type);
+        prop_assert_eq!(row.duration_ms.0, duration);
+        prop_assert_eq!(row.pages_viewed.0.map(i64::from), pages);
+        prop_assert_eq!((row.source_partition, row.source_offset), (0, 5));
+    }
 }
 
 fn any_json() -> impl Strategy<Value = serde_json::Value> {

@@ -1,0 +1,125 @@
+//! Whole invocation payloads that are not (good) Kafka events, large ones
+//! included: each is refused with an error that says what is wrong, or its
+//! records each end as exactly one row or dead letter. Nothing panics and
+//! nothing overflows the stack. (Lambda itself refuses payloads over 6 MB;
+//! the handler must not depend on that.)
+
+use base64::Engine as _;
+use logpipe_core::batch::{process_event, ProcessedBatch};
+use logpipe_core::event::decode_event;
+use logpipe_core::Router;
+
+/// The handler's path from payload to batch.
+fn process(payload: &[u8]) -> Result<ProcessedBatch, String> {
+    let event = decode_event(payload).map_err(|e| e.to_string())?;
+    process_event(&Router::all_default("test"), &event).map_err(|e| e.to_string())
+}
+
+fn record(offset: usize, value: &str) -> String {
+    format!(
+        r#"{{"topic":"user_auth_logs","partition":0,"offset":{offset},"timestamp":1795615200123,"timestampType":"CREATE_TIME","key":null,"value":"{value}","headers":[]}}"#
+    )
+}
+
+fn event(records: &[String]) -> String {
+    format!(
+        r#"{{"eventSource":"aws:kafka","records":{{"user_auth_logs-0":[{}]}}}}"#,
+        records.join(",")
+    )
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+const AUTH: &str = r#"{"event_id":"50a74cff-026f-4c84-aa8f-f5f8d837115f","user_id":"user-0001","timestamp":"2026-11-25T17:23:22.600Z","event_type":"login","success":true,"ip_address":"198.51.100.7"}"#;
+
+#[test]
+fn not_events_are_refused_with_an_error_naming_the_problem() {
+    let deep = "[".repeat(1_000_000);
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (b"".to_vec(), "not a Kafka event"),
+        (b"\xff\xfe\x00".to_vec(), "not a Kafka event"),
+        (b"[1,2,3]".to_vec(), "not a Kafka event"),
+        (b"\"records\"".to_vec(), "not a Kafka event"),
+        (br#"{"records":{}}"#.to_vec(), "eventSource is absent"),
+        (
+            br#"{"eventSource":"aws:kafka","records":{"t-0":{}}}"#.to_vec(),
+            "not a Kafka event",
+        ),
+        (
+            br#"{"eventSource":"aws:kafka","records":{"t-0":[{"partition":0}]}}"#.to_vec(),
+            "not a Kafka event",
+        ),
+        // Nesting a recursive parser would overflow the stack on.
+        (deep.into_bytes(), "not a Kafka event"),
+        // Cut short, at 7 MB.
+        (
+            {
+                let mut big = event(&vec![record(0, &b64(AUTH.as_bytes())); 30_000]).into_bytes();
+                big.truncate(7 << 20);
+                assert!(
+                    big.len() == 7 << 20,
+                    "the event is over 7 MB before the cut"
+                );
+                big
+            },
+            "not a Kafka event",
+        ),
+    ];
+    for (payload, want) in cases {
+        let err = process(&payload).expect_err("refused");
+        assert!(
+            err.contains(want),
+            "{err:?} does not say {want:?} (payload of {} bytes)",
+            payload.len()
+        );
+    }
+}
+
+#[test]
+fn an_event_with_no_records_is_an_empty_batch() {
+    for payload in [
+        r#"{"eventSource":"aws:kafka"}"#,
+        r#"{"eventSource":"SelfManagedKafka","records":null}"#,
+        r#"{"eventSource":"aws:kafka","records":{}}"#,
+    ] {
+        let batch = process(payload.as_bytes()).unwrap();
+        assert_eq!(batch.summary().records, 0, "{payload}");
+    }
+}
+
+#[test]
+fn an_event_over_6_mb_is_processed_record_by_record() {
+    // 20,000 records, every tenth of them bad: about 8 MB.
+    let good = b64(AUTH.as_bytes());
+    let bad = b64(b"{\"user_id\": 5}");
+    let records: Vec<String> = (0..20_000)
+        .map(|i| record(i, if i % 10 == 0 { &bad } else { &good }))
+        .collect();
+    let payload = event(&records);
+    assert!(payload.len() > 6 << 20, "{} bytes", payload.len());
+    let batch = process(payload.as_bytes()).unwrap();
+    let s = batch.summary();
+    assert_eq!(
+        (s.records, s.written, s.dead_lettered),
+        (20_000, 18_000, 2_000)
+    );
+}
+
+#[test]
+fn a_single_record_over_6_mb_is_dead_lettered_as_too_large() {
+    let value = format!(r#"{{"pad":"{}"}}"#, "x".repeat(7 << 20));
+    let payload = event(&[
+        record(0, &b64(value.as_bytes())),
+        record(1, &b64(AUTH.as_bytes())),
+    ]);
+    let batch = process(payload.as_bytes()).unwrap();
+    assert_eq!(batch.rows.len(), 1);
+    assert_eq!(batch.dead_letters.len(), 1);
+    let d = &batch.dead_letters[0];
+    assert_eq!((d.offset, d.reason), (0, "too_large"));
+    // The dead letter keeps a bounded prefix of the value, not all of it.
+    let kept = d.value.0.as_ref().map_or(0, Vec::len);
+    assert!(kept < 1 << 20, "{kept} bytes kept");
+}
