@@ -50,7 +50,7 @@ logpipe: ## Build the logpipe CLI (release)
 demo: logpipe ## The whole pipeline, no set-up: embedded Kafka and CQL, 100,000 generated logs a topic through the three functions; prints the table (DEMO_ARGS adds flags)
 	$(LOGPIPE) demo $(DEMO_ARGS)
 
-test: venv fmt-check clippy deny cargo-test infra-test fuzz-smoke ## Install what is missing, then fmt, clippy and every test
+test: venv fmt-check clippy deny cargo-test infra-test fuzz-smoke load ## Install what is missing, then fmt, clippy and every test
 	@echo "make test: all checks passed"
 
 fmt: ## Format the code
@@ -66,10 +66,11 @@ cargo-test: venv tansu
 	$(CARGO) build --workspace
 	$(CARGO) test --workspace
 
-bench: ## Benchmarks: criterion micro-benchmarks, then every figure against its baseline in one run
+bench: ## Benchmarks: criterion micro-benchmarks, then every figure against its baseline in one run (docs/benchmarks.md)
 	$(CARGO) bench -p logpipe-bench --bench hot_path
+	$(CARGO) build --release -p logpipe -p log-generator -p auth-logs -p logpipe-bench
 	@mkdir -p target/bench
-	$(CARGO) run --release -p logpipe-bench --bin bench-report -- --out target/bench | tee target/bench/report.md
+	set -o pipefail; $(CARGO) run --release -p logpipe-bench --bin bench-report -- --out target/bench $(BENCH_ARGS) | tee target/bench/report.md
 	@echo "report: target/bench/report.md (copy the tables into docs/benchmarks.md)"
 
 cassandra: ## Run an embedded CQL node with the schema on CQL_LISTEN (default 127.0.0.1:9042)

@@ -2,45 +2,92 @@
 //! in one run, and prints the results as the markdown tables of
 //! docs/benchmarks.md.
 //!
-//! 1. Hot path (decode + validate + transform) vs the JSON floor (event
-//!    decode + base64 + `serde_json::Value`), per 10,000-record event.
-//! 2. The same events through the Python reference handler
+//! 1. `hot`: hot path (event decode + validate + transform) vs the JSON
+//!    floor (base64 + `serde_json::Value` of each record value).
+//! 2. `python`: the same events through the Python reference handler
 //!    (bench/python/handler.py), run as a child process.
+//! 3. `sink`: `CassandraSink::store` vs bare prepared inserts of the same
+//!    rows, against an embedded CQL node, at several concurrency levels.
+//! 4. `e2e`: `logpipe demo` against its embedded servers, and against tansu.
+//! 5. `lambda`: the function binary against a fake Lambda Runtime API:
+//!    init time (start to first `next` request) and peak RSS on a 6 MB batch.
+//! 6. `generator`: `log-generator` to tansu vs to /dev/null.
 //!
-//! Usage: bench-report [--records N] [--repeats N] [--python PYTHON] [--out DIR]
+//! Usage: bench-report [--only hot,python,sink,e2e,lambda,generator]
+//!   [--records N] [--repeats N] [--python PYTHON] [--out DIR]
+//!   [--sink-levels 1,8,64,256] [--e2e-records N] [--generator-records N]
+//!   [--logpipe PATH] [--function PATH] [--generator PATH] [--tansu PATH]
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use logpipe_bench::{baseline, event_bytes, pipeline, MIXES};
+use logpipe_bench::procs::{last_json, start_tansu, status_kib, Group};
+use logpipe_bench::runtime_api::FakeRuntime;
+use logpipe_bench::{baseline, event_bytes, pipeline, values, Mix, MIXES};
+use logpipe_core::embedded::EmbeddedCassandra;
+use logpipe_core::LogKind;
 
 struct Args {
+    only: Vec<String>,
     records: usize,
     repeats: usize,
     python: String,
     out: PathBuf,
+    sink_levels: Vec<usize>,
+    e2e_records: u64,
+    generator_records: u64,
+    logpipe: PathBuf,
+    function: PathBuf,
+    generator: PathBuf,
+    tansu: PathBuf,
 }
 
+const SECTIONS: [&str; 6] = ["hot", "python", "sink", "e2e", "lambda", "generator"];
+
 fn parse_args() -> Result<Args, String> {
+    let home = std::env::var("HOME").unwrap_or_default();
     let mut args = Args {
+        only: SECTIONS.map(str::to_owned).to_vec(),
         records: 10_000,
         repeats: 15,
         python: "python3".into(),
         out: PathBuf::from("target/bench"),
+        sink_levels: vec![1, 8, 64, 256],
+        e2e_records: 1_000_000,
+        generator_records: 500_000,
+        logpipe: PathBuf::from("target/release/logpipe"),
+        function: PathBuf::from("target/release/auth-logs"),
+        generator: PathBuf::from("target/release/log-generator"),
+        tansu: PathBuf::from(home).join(".cargo/bin/tansu"),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        let num = |v: String| v.parse::<u64>().map_err(|e| format!("{flag}: {e}"));
         match flag.as_str() {
-            "--records" => {
-                args.records = value()?.parse().map_err(|e| format!("--records: {e}"))?
+            "--only" => {
+                args.only = value()?.split(',').map(str::to_owned).collect();
+                if let Some(bad) = args.only.iter().find(|s| !SECTIONS.contains(&s.as_str())) {
+                    return Err(format!("--only: unknown section {bad:?}"));
+                }
             }
-            "--repeats" => {
-                args.repeats = value()?.parse().map_err(|e| format!("--repeats: {e}"))?
-            }
+            "--records" => args.records = num(value()?)? as usize,
+            "--repeats" => args.repeats = num(value()?)?.max(1) as usize,
             "--python" => args.python = value()?,
             "--out" => args.out = PathBuf::from(value()?),
+            "--sink-levels" => {
+                args.sink_levels = value()?
+                    .split(',')
+                    .map(|s| s.parse().map_err(|e| format!("--sink-levels: {e}")))
+                    .collect::<Result<_, _>>()?
+            }
+            "--e2e-records" => args.e2e_records = num(value()?)?,
+            "--generator-records" => args.generator_records = num(value()?)?,
+            "--logpipe" => args.logpipe = PathBuf::from(value()?),
+            "--function" => args.function = PathBuf::from(value()?),
+            "--generator" => args.generator = PathBuf::from(value()?),
+            "--tansu" => args.tansu = PathBuf::from(value()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -59,81 +106,440 @@ fn best_of(repeats: usize, mut f: impl FnMut() -> usize) -> Duration {
         .unwrap_or_default()
 }
 
-fn main() {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(2);
+fn fail(msg: impl std::fmt::Display) -> ! {
+    eprintln!("error: {msg}");
+    std::process::exit(1);
+}
+
+/// Groups digits by thousands: 1234567 → 1,234,567.
+fn n(x: f64) -> String {
+    let digits = format!("{:.0}", x.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
         }
-    };
-    if let Err(e) = std::fs::create_dir_all(&args.out) {
-        eprintln!("error: cannot create {}: {e}", args.out.display());
-        std::process::exit(1);
+        out.push(c);
     }
-    let n = args.records;
+    out
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name")?.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    format!(
+        "{cores} cores, {cpu}; load average {} at start",
+        load.join(" ")
+    )
+}
+
+fn main() {
+    let args = parse_args().unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(2)
+    });
+    if let Err(e) = std::fs::create_dir_all(&args.out) {
+        fail(format_args!("cannot create {}: {e}", args.out.display()));
+    }
+    let on = |s: &str| args.only.iter().any(|o| o == s);
+    println!("Machine: {}\n", machine());
+    let mut rust_rates = Vec::new();
+    if on("hot") || on("python") {
+        rust_rates = hot_path(&args);
+    }
+    if on("python") {
+        python(&args, &rust_rates);
+    }
+    if on("sink") {
+        sink(&args);
+    }
+    if on("e2e") {
+        e2e(&args);
+    }
+    if on("lambda") {
+        lambda(&args);
+    }
+    if on("generator") {
+        generator(&args);
+    }
+}
+
+/// Section 1; returns each event's file and pipeline rate for section 2.
+fn hot_path(args: &Args) -> Vec<(&'static str, PathBuf, f64)> {
+    let count = args.records;
     println!(
-        "### 1. Hot path vs JSON floor ({n} records an event, best of {} runs, one core)\n",
+        "### 1. Hot path vs JSON floor ({count} records an event, best of {} runs, one core)\n",
         args.repeats
     );
     println!("| event | pipeline records/s | baseline records/s | cost vs baseline | target |");
     println!("|---|---:|---:|---:|---|");
-    let mut python_rows = Vec::new();
+    let mut out = Vec::new();
     for mix in MIXES {
-        let payload = event_bytes(mix, n);
-        assert_eq!(pipeline(&payload), n, "every record must have an outcome");
+        let payload = event_bytes(mix, count);
+        assert_eq!(
+            pipeline(&payload),
+            count,
+            "every record must have an outcome"
+        );
+        let values = values(&payload);
         let ours = best_of(args.repeats, || pipeline(&payload));
-        let floor = best_of(args.repeats, || baseline(&payload));
-        let rate = |d: Duration| n as f64 / d.as_secs_f64();
+        let floor = best_of(args.repeats, || baseline(&values));
+        let rate = |d: Duration| count as f64 / d.as_secs_f64();
         println!(
-            "| {} | {:.0} | {:.0} | {:.2}x | ≥ 1,000,000 rec/s, ≤ 2x |",
+            "| {} | {} | {} | {:.2}x | ≥ 1,000,000 rec/s, ≤ 2x |",
             mix.name(),
-            rate(ours),
-            rate(floor),
+            n(rate(ours)),
+            n(rate(floor)),
             ours.as_secs_f64() / floor.as_secs_f64()
         );
         let file = args.out.join(format!("{}.json", mix.name()));
         if let Err(e) = std::fs::write(&file, &payload) {
-            eprintln!("error: cannot write {}: {e}", file.display());
-            std::process::exit(1);
+            fail(format_args!("cannot write {}: {e}", file.display()));
         }
-        python_rows.push((mix.name(), file, rate(ours)));
+        out.push((mix.name(), file, rate(ours)));
     }
+    out
+}
 
+fn python(args: &Args, rust_rates: &[(&'static str, PathBuf, f64)]) {
     println!("\n### 2. Rust handler vs the Python reference handler (same event files)\n");
     println!("| event | Rust records/s | Python records/s | speed-up | target |");
     println!("|---|---:|---:|---:|---|");
-    for (name, file, rust_rate) in python_rows {
+    for (name, file, rust_rate) in rust_rates {
         let out = Command::new(&args.python)
             .arg("bench/python/handler.py")
-            .arg(&file)
+            .arg(file)
             .arg("3")
+            .stdin(Stdio::null())
             .output();
         let py_rate = match out {
             Ok(o) if o.status.success() => serde_json::from_slice::<serde_json::Value>(&o.stdout)
                 .ok()
                 .and_then(|v| v["records_per_second"].as_f64()),
-            Ok(o) => {
-                eprintln!(
-                    "python handler failed: {}",
-                    String::from_utf8_lossy(&o.stderr)
-                );
-                None
-            }
-            Err(e) => {
-                eprintln!("cannot run {}: {e}", args.python);
-                None
-            }
+            Ok(o) => fail(format_args!(
+                "python handler failed: {}",
+                String::from_utf8_lossy(&o.stderr)
+            )),
+            Err(e) => fail(format_args!("cannot run {}: {e}", args.python)),
         };
-        match py_rate {
-            Some(py) => println!(
-                "| {name} | {rust_rate:.0} | {py:.0} | {:.1}x | ≥ 20x |",
-                rust_rate / py
-            ),
-            None => {
-                println!("| {name} | {rust_rate:.0} | failed | - | ≥ 20x |");
-                std::process::exit(1);
-            }
+        let Some(py) = py_rate else {
+            fail("python handler printed no records_per_second")
+        };
+        println!(
+            "| {name} | {} | {} | {:.1}x | ≥ 20x |",
+            n(*rust_rate),
+            n(py),
+            rust_rate / py
+        );
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| fail(format_args!("tokio runtime: {e}")))
+}
+
+fn sink(args: &Args) {
+    let rows = args.records;
+    println!(
+        "\n### 3. Sink: rows/s to an embedded CQL node ({rows} rows of the mixed event, best of 3)\n"
+    );
+    let payload = event_bytes(Mix::MixedOnePercentBad, rows);
+    let batch =
+        logpipe_core::batch::process_payload(&logpipe_core::Router::all_default("bench"), &payload)
+            .unwrap_or_else(|e| fail(e));
+    let node = EmbeddedCassandra::start("127.0.0.1:0".parse().expect("an address"))
+        .unwrap_or_else(|e| fail(format_args!("embedded CQL node: {e}")));
+    let contact = node.addr().to_string();
+    let rates = runtime()
+        .block_on(logpipe_bench::sink::rates(
+            &contact,
+            &batch,
+            &args.sink_levels,
+            3,
+        ))
+        .unwrap_or_else(|e| fail(e));
+    println!("| concurrency | handler write path rows/s | bare prepared inserts rows/s | ratio | target |");
+    println!("|---:|---:|---:|---:|---|");
+    for r in rates {
+        println!(
+            "| {} | {} | {} | {:.0}% | ≥ 80% |",
+            r.concurrency,
+            n(r.sink),
+            n(r.bare),
+            100.0 * r.sink / r.bare
+        );
+    }
+}
+
+/// Runs `logpipe demo` with `extra` flags; returns its JSON summary.
+fn demo(args: &Args, extra: &[&str]) -> Result<serde_json::Value, String> {
+    let records = args.e2e_records.to_string();
+    let mut cmd = Command::new(&args.logpipe);
+    cmd.args(["demo", "--records", &records, "--json"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let child = Group::spawn(&mut cmd)
+        .map_err(|e| format!("cannot run {}: {e}", args.logpipe.display()))?;
+    let mut group = child;
+    let mut stdout = Vec::new();
+    if let Some(mut out) = group.0.stdout.take() {
+        use std::io::Read;
+        let _ = out.read_to_end(&mut stdout);
+    }
+    last_json(&stdout).ok_or_else(|| "the demo printed no JSON summary".to_owned())
+}
+
+fn e2e(args: &Args) {
+    println!(
+        "\n### 4. End to end: `logpipe demo --records {}` (per topic, three topics)\n",
+        args.e2e_records
+    );
+    println!("| Kafka | produced | stored | all accounted for | records/s | batch p50 ms | batch p99 ms | batches |");
+    println!("|---|---:|---:|---|---:|---:|---:|---:|");
+    let row = |name: &str, s: &serde_json::Value| {
+        let stored =
+            s["written"].as_f64().unwrap_or(0.0) + s["dead_lettered"].as_f64().unwrap_or(0.0);
+        println!(
+            "| {name} | {} | {} | {} | {} | {} | {} | {} |",
+            n(s["produced"].as_f64().unwrap_or(0.0)),
+            n(stored),
+            if s["ok"] == true { "yes" } else { "no" },
+            n(s["records_per_second"].as_f64().unwrap_or(0.0)),
+            s["batch_latency_ms"]["p50"],
+            s["batch_latency_ms"]["p99"],
+            s["batches"]
+        )
+    };
+    match demo(args, &[]) {
+        Ok(s) => row("embedded", &s),
+        Err(e) => println!("| embedded | failed: {e} | | | | |"),
+    }
+    match start_tansu(&args.tansu) {
+        Ok((_tansu, bootstrap)) => match demo(args, &["--kafka", &bootstrap]) {
+            Ok(s) => row("tansu (memory storage)", &s),
+            Err(e) => println!("| tansu | failed: {e} | | | | |"),
+        },
+        Err(e) => println!("| tansu | not run: {e} | | | | |"),
+    }
+}
+
+/// The function's environment under the fake runtime API.
+fn function_command(args: &Args, api: &FakeRuntime, contact: &str) -> Command {
+    let mut cmd = Command::new(&args.function);
+    cmd.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("AWS_LAMBDA_RUNTIME_API", api.addr().to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "auth-logs")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/auth-logs")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+        .env("AWS_REGION", "us-east-1")
+        .env("LOGPIPE_CASSANDRA_CONTACT_POINTS", contact)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
+}
+
+/// The largest auth-log event of at most `limit` bytes; returns it and its records.
+fn event_up_to(limit: usize) -> (Vec<u8>, usize) {
+    let per_record = event_bytes(Mix::Kind(LogKind::Auth), 1000).len() as f64 / 1000.0;
+    let mut records = (limit as f64 / per_record) as usize;
+    loop {
+        let e = event_bytes(Mix::Kind(LogKind::Auth), records);
+        if e.len() <= limit {
+            return (e, records);
+        }
+        records -= records / 100 + 1;
+    }
+}
+
+fn lambda(args: &Args) {
+    println!(
+        "\n### 5. Lambda footprint ({}, x86_64 release build, fake runtime API on loopback)\n",
+        args.function.display()
+    );
+    if !args.function.exists() {
+        println!(
+            "not run: {} is not built (cargo build --release -p auth-logs)",
+            args.function.display()
+        );
+        return;
+    }
+    // Process start cost on this machine: the floor of any init time.
+    let spawn_floor = (0..10)
+        .map(|_| {
+            let t = Instant::now();
+            let _ = Command::new("/bin/true").status();
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default();
+    let mut inits = Vec::new();
+    let mut idle_hwm = None;
+    for _ in 0..10 {
+        let api = FakeRuntime::start(Vec::new()).unwrap_or_else(|e| fail(e));
+        let start = Instant::now();
+        let child = Group::spawn(&mut function_command(args, &api, "127.0.0.1:9"))
+            .unwrap_or_else(|e| fail(format_args!("cannot start the function: {e}")));
+        if !api.wait_for(Duration::from_secs(10), |s| s.first_next.is_some()) {
+            fail("the function did not ask for an invocation within 10 s");
+        }
+        let ready = api.seen(|s| s.first_next).flatten().unwrap_or(start);
+        inits.push(ready - start);
+        idle_hwm = idle_hwm.or_else(|| status_kib(child.pid(), "VmHWM"));
+        drop(child);
+    }
+    inits.sort();
+    let median = inits[inits.len() / 2];
+
+    // Peak RSS: one invocation of the largest auth event under 6 MiB,
+    // stored into an embedded CQL node.
+    let node = EmbeddedCassandra::start("127.0.0.1:0".parse().expect("an address"))
+        .unwrap_or_else(|e| fail(format_args!("embedded CQL node: {e}")));
+    let contact = node.addr().to_string();
+    runtime().block_on(async {
+        let session =
+            logpipe_core::sink::connect_session(&logpipe_core::SinkConfig::local(&contact))
+                .await
+                .unwrap_or_else(|e| fail(e));
+        logpipe_core::schema::apply(&session, logpipe_core::topics::DEFAULT_KEYSPACE, None)
+            .await
+            .unwrap_or_else(|e| fail(e));
+    });
+    let (event, records) = event_up_to(6 * 1024 * 1024);
+    let api = FakeRuntime::start(vec![event.clone()]).unwrap_or_else(|e| fail(e));
+    let started = Instant::now();
+    let child = Group::spawn(&mut function_command(args, &api, &contact))
+        .unwrap_or_else(|e| fail(format_args!("cannot start the function: {e}")));
+    if !api.wait_for(Duration::from_secs(300), |s| !s.results.is_empty()) {
+        fail("the function posted no result within 300 s");
+    }
+    let took = started.elapsed();
+    let peak = status_kib(child.pid(), "VmHWM");
+    drop(child);
+    let (ok, body) = api
+        .seen(|s| s.results[0].clone())
+        .unwrap_or_else(|| fail("no result"));
+    let summary: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    if !ok || summary["records"].as_u64() != Some(records as u64) {
+        fail(format_args!(
+            "the invocation failed or miscounted: {}",
+            String::from_utf8_lossy(&body)
+        ));
+    }
+    let mib =
+        |kib: Option<u64>| kib.map_or("?".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
+    println!("| measure | figure | baseline | target |");
+    println!("|---|---:|---:|---|");
+    println!(
+        "| init: start to first `next` request (median of 10; min {:.1} ms) | {:.1} ms | {:.1} ms to start and reap `/bin/true` | ≤ 20 ms |",
+        inits[0].as_secs_f64() * 1e3,
+        median.as_secs_f64() * 1e3,
+        spawn_floor.as_secs_f64() * 1e3
+    );
+    println!(
+        "| peak RSS, one {:.2} MB event ({records} auth logs) decoded, validated and stored | {} | {} idle after init | ≤ 64 MB |",
+        event.len() as f64 / 1e6,
+        mib(peak),
+        mib(idle_hwm)
+    );
+    println!(
+        "| that invocation, start to response (includes connecting to the node) | {:.0} ms | | |",
+        took.as_secs_f64() * 1e3
+    );
+    for f in ["auth-logs", "session-logs", "activity-logs"] {
+        let zip = PathBuf::from(format!("target/lambda/arm64/{f}/bootstrap.zip"));
+        if let Ok(m) = std::fs::metadata(&zip) {
+            println!(
+                "| zipped bootstrap, {f} (arm64, `make build`) | {} bytes | | ≤ 10 MB |",
+                n(m.len() as f64)
+            );
         }
     }
+}
+
+fn generator(args: &Args) {
+    let count = args.generator_records.to_string();
+    println!("\n### 6. Generator: {count} records a topic (three topics, 1% bad, lz4)\n");
+    // Baseline: the same records made and written to /dev/null.
+    let t = Instant::now();
+    let status = Command::new(&args.generator)
+        .args(["--stdout", "--count", &count, "--invalid-ratio", "0.01"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let made = t.elapsed();
+    if !matches!(status, Ok(s) if s.success()) {
+        println!("not run: {} --stdout failed", args.generator.display());
+        return;
+    }
+    let made_rate = 3.0 * args.generator_records as f64 / made.as_secs_f64();
+    let (tansu, bootstrap) = match start_tansu(&args.tansu) {
+        Ok(t) => t,
+        Err(e) => {
+            println!("not run: {e}");
+            return;
+        }
+    };
+    let created = Command::new(&args.logpipe)
+        .args([
+            "topics",
+            "create",
+            "--bootstrap",
+            &bootstrap,
+            "--partitions",
+            "3",
+        ])
+        .stdin(Stdio::null())
+        .output();
+    if !matches!(&created, Ok(o) if o.status.success()) {
+        println!("not run: `logpipe topics create` failed on tansu");
+        return;
+    }
+    let out = Command::new(&args.generator)
+        .args([
+            "--bootstrap",
+            &bootstrap,
+            "--count",
+            &count,
+            "--invalid-ratio",
+            "0.01",
+            "--json",
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output();
+    drop(tansu);
+    let summary = out.ok().and_then(|o| last_json(&o.stdout));
+    let Some(summary) = summary else {
+        println!("not run: the generator printed no JSON summary");
+        return;
+    };
+    let rate = summary["messages_per_second"].as_f64().unwrap_or(0.0);
+    println!(
+        "| destination | messages/s | failed | baseline: made, to /dev/null | ratio | target |"
+    );
+    println!("|---|---:|---:|---:|---:|---|");
+    println!(
+        "| tansu (memory storage), loopback | {} | {} | {} | {:.0}% | ≥ 500,000 msgs/s |",
+        n(rate),
+        summary["failed"],
+        n(made_rate),
+        100.0 * rate / made_rate
+    );
 }
