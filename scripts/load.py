@@ -75,7 +75,7 @@ def wait_listening(addr, what, limit=30):
 def main():
     logpipe = os.environ.get("LOGPIPE", "target/release/logpipe")
     per_topic = int(os.environ.get("LOAD_RECORDS", "333334"))
-    max_rss = float(os.environ.get("LOAD_MAX_RSS_MB", "1024"))
+    max_rss = float(os.environ.get("LOAD_MAX_RSS_MB", "1536"))
     out_dir = Path(os.environ.get("LOAD_DIR", "target/load"))
     out_dir.mkdir(parents=True, exist_ok=True)
 
