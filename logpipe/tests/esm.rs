@@ -115,6 +115,73 @@ async fn a_crash_mid_stream_loses_nothing_and_acknowledges_nothing_early() {
     assert_committed_to_end(&bootstrap, "crash", &truth);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_cleanly_and_a_restart_completes() {
+    let (_cluster, bootstrap) = mock_cluster(3);
+    let (_node, cql) = cql_node().await;
+    let truth = produce(&bootstrap, &LogKind::ALL, 600, 13, 0.05).await;
+    let args = esm_args(
+        &bootstrap,
+        &cql,
+        "interrupted",
+        &[
+            "--batch-size",
+            "10",
+            "--maximum-batching-window-in-seconds",
+            "0",
+            // The mock cluster keeps a member that left until its session
+            // times out; the restart would wait that long.
+            "--kafka-config",
+            "session.timeout.ms=6000",
+            "--json",
+        ],
+    );
+    let mut esm = spawn_logpipe(&args);
+    let (lines, _reader) = collect_lines(esm.child.stderr.take().unwrap());
+    wait_for_lines(
+        &lines,
+        |l| l.contains(" records, "),
+        5,
+        Duration::from_secs(60),
+    );
+    // Ctrl-C: the mapping stops within seconds, says so, prints its
+    // summary and leaves its groups; it gave nothing up.
+    esm.interrupt();
+    let stdout = esm.child.stdout.take().unwrap();
+    let (status, summary) = tokio::task::spawn_blocking(move || {
+        let status = esm.child.wait().unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut { stdout }, &mut text).unwrap();
+        (status, common::last_json_line(&text).unwrap())
+    })
+    .await
+    .unwrap();
+    let stderr = lines.lock().unwrap().join("\n");
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(stderr.contains("stopping:"), "{stderr}");
+    assert_eq!(summary["discarded"], 0, "{summary}");
+    let acknowledged = summary["records"].as_i64().unwrap();
+    assert!(acknowledged > 0 && acknowledged < 1800, "{summary}");
+
+    // Nothing committed that is not stored; what the summary acknowledged
+    // is committed.
+    let stored = read_stored(&cql).await;
+    let (committed, everything) =
+        assert_committed_is_stored(&bootstrap, "interrupted", &LogKind::ALL, &stored);
+    assert!(!everything, "stopped mid-stream");
+    assert_eq!(committed, acknowledged, "committed = acknowledged");
+
+    // Started again, it delivers the rest, and only the rest.
+    let mut again = args.clone();
+    again.extend(common::args(&["--until-idle", "2s", "--quiet"]));
+    let out = run_logpipe(again, Duration::from_secs(120))
+        .await
+        .assert_success();
+    assert_eq!(out.json()["records"].as_i64().unwrap(), 1800 - committed);
+    assert_stored_matches(&read_stored(&cql).await, &truth);
+    assert_committed_to_end(&bootstrap, "interrupted", &truth);
+}
+
 /// Invocations a fake Lambda invoke API received: path, payload, and
 /// whether it answered with a function error.
 type Invocations = Arc<Mutex<Vec<(String, Vec<u8>, bool)>>>;

@@ -378,7 +378,7 @@ pub async fn run(args: EsmArgs) -> anyhow::Result<ExitCode> {
     let (stop, stopped) = watch::channel(false);
     stop_on_ctrl_c(
         stop.clone(),
-        "finishing the batches in flight, committing nothing more",
+        "the batches in flight are not committed and come again on the next start",
     );
     let mut tasks = Vec::new();
     let mut stats = Vec::new();

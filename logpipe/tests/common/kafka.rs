@@ -97,11 +97,18 @@ pub fn tansu() -> PathBuf {
 }
 
 /// Starts a tansu broker (in-memory storage, no topics) on a free loopback
-/// port in its own process group, and waits until it accepts connections;
-/// returns the process (its group is killed on drop) and its address.
-/// Create topics with `logpipe topics create --bootstrap ADDR`.
+/// port; see [`start_tansu_on`].
 pub fn start_tansu() -> (Killed, String) {
     let addr = format!("127.0.0.1:{}", free_port());
+    (start_tansu_on(&addr), addr)
+}
+
+/// Starts a tansu broker (in-memory storage, no topics) on `addr` in its
+/// own process group, and waits until it accepts connections; returns the
+/// process (its group is killed on drop). Starting it again on the same
+/// address after a kill is a broker restart that lost its data. Create
+/// topics with `logpipe topics create --bootstrap ADDR`.
+pub fn start_tansu_on(addr: &str) -> Killed {
     let url = format!("tcp://{addr}");
     let child = Command::new(tansu())
         .args([
@@ -124,9 +131,9 @@ pub fn start_tansu() -> (Killed, String) {
     wait_until(
         &format!("tansu listening on {addr}"),
         Duration::from_secs(30),
-        || TcpStream::connect(&addr).is_ok(),
+        || TcpStream::connect(addr).is_ok(),
     );
-    (broker, addr)
+    broker
 }
 
 // ---------------------------------------------------------------------------
