@@ -26,12 +26,11 @@ LOAD_RECORDS ?= 333334
 # Peak RSS allowed to the pipeline process (generator, three mappings and
 # the functions; the CQL node is its own process, an in-memory database
 # whose size follows the rows). Measured: 241 MiB at 100,002 records and
-# 872 MiB at 1,000,002 (docs/reliability.md). What it may hold: the
-# generator's librdkafka queue (up to 2,000,000 messages or 2 GiB, so
-# production can run ahead of the broker's acknowledgements), three
-# consumers' prefetch queues (64 MiB each) and one batch a mapping.
-# 1.5 GiB leaves 75% over the measured peak and fails a run that grows
-# much past it.
+# 872 MiB at 1,000,002, most of it librdkafka's consumer prefetch (64 MiB
+# queue and up to 50 MiB fetches a consumer, three consumers) and the
+# generator's producer (188 MiB alone): bounded by configuration, filled
+# further by a larger backlog (docs/reliability.md). 1.5 GiB leaves 75%
+# over the measured peak and fails a run that grows well past it.
 LOAD_MAX_RSS_MB ?= 1536
 LOAD_DIR := target/load
 
