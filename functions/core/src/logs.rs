@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::fields::{self, optional, required};
-use crate::json::Json;
+use crate::json::{BorrowedStr, Json};
 use crate::reason::{ReasonCode, Rejection};
 use crate::topics::LogKind;
 
@@ -421,7 +421,7 @@ struct ActivityFields<'a> {
     #[serde(borrow)]
     duration_ms: Option<Json<'a>>,
     #[serde(borrow)]
-    metadata: Option<&'a RawValue>,
+    metadata: Option<Metadata<'a>>,
 }
 
 /// Validates an activity log.
@@ -461,13 +461,10 @@ pub fn activity_row(text: &str, at: Position) -> Result<ActivityRow, Rejection> 
 /// `metadata`: an object of scalar values, stored as text. Strings are
 /// stored as they read; numbers and booleans in their JSON text, exactly as
 /// the producer wrote them (`1.50` stays `1.50`).
-fn metadata(raw: &RawValue) -> Result<BTreeMap<String, String>, Rejection> {
-    let members: Vec<(String, &RawValue)> = match serde_json::from_str::<RawMap>(raw.get()) {
-        Ok(RawMap(members)) => members,
-        Err(_) => {
-            let found = serde_json::from_str::<Json>(raw.get())
-                .map(|v| v.type_name())
-                .unwrap_or("something else");
+fn metadata(field: Metadata<'_>) -> Result<BTreeMap<String, String>, Rejection> {
+    let members = match field {
+        Metadata::Members(members) => members,
+        Metadata::NotObject(found) => {
             return Err(Rejection::invalid(
                 "metadata",
                 format_args!("must be an object, got {found}"),
@@ -492,33 +489,114 @@ fn metadata(raw: &RawValue) -> Result<BTreeMap<String, String>, Rejection> {
             }
             _ => text.to_owned(),
         };
-        out.insert(key, stored);
+        out.insert(key.into_owned(), stored);
     }
     Ok(out)
 }
 
-/// An object's members with their values left as raw JSON text.
-struct RawMap<'a>(Vec<(String, &'a RawValue)>);
+/// The `metadata` member, read in the document's single pass: its members
+/// with their values left as raw JSON text or, when it is not an object,
+/// the JSON type it is (named as [`Json::type_name`] names it).
+enum Metadata<'a> {
+    Members(Vec<(Cow<'a, str>, &'a RawValue)>),
+    NotObject(&'static str),
+}
 
-impl<'de: 'a, 'a> Deserialize<'de> for RawMap<'a> {
+impl<'de: 'a, 'a> Deserialize<'de> for Metadata<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, MapAccess, SeqAccess, Visitor};
         struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RawMap<'de>;
+        impl<'de> Visitor<'de> for V {
+            type Value = Metadata<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an object")
+                f.write_str("any JSON value")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Self::Value, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut members = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, &'de RawValue>()? {
-                    members.push((k, v));
+                while let Some(BorrowedStr(k)) = map.next_key::<BorrowedStr<'de>>()? {
+                    members.push((k, map.next_value::<&'de RawValue>()?));
                 }
-                Ok(RawMap(members))
+                Ok(Metadata::Members(members))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Metadata::NotObject(Json::Array.type_name()))
+            }
+            fn visit_bool<E: Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Metadata::NotObject(Json::Bool(true).type_name()))
+            }
+            fn visit_i64<E: Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Metadata::NotObject(Json::Int(0).type_name()))
+            }
+            fn visit_u64<E: Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Metadata::NotObject(Json::UInt(0).type_name()))
+            }
+            fn visit_f64<E: Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Metadata::NotObject(Json::Float(0.0).type_name()))
+            }
+            fn visit_str<E: Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Metadata::NotObject(
+                    Json::Str(Cow::Borrowed("")).type_name(),
+                ))
+            }
+            fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+                Ok(Metadata::NotObject(Json::Null.type_name()))
             }
         }
-        d.deserialize_map(V)
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_metadata(metadata: &str) -> Result<ActivityRow, Rejection> {
+        let text = format!(
+            r#"{{"event_id":"c91b424a-4e0f-4805-a58d-5d7788a8c480","user_id":"u","timestamp":1795615800220,"action":"click","resource":"/a","metadata":{metadata}}}"#
+        );
+        activity_row(
+            &text,
+            Position {
+                partition: 0,
+                offset: 0,
+            },
+        )
+    }
+
+    #[test]
+    fn metadata_keeps_scalars_as_written_and_names_what_else_it_got() {
+        let row =
+            with_metadata(r#"{"price":1.50,"q":"a\"b","ok":true,"n":-3,"q":"last"}"#).unwrap();
+        let want: BTreeMap<String, String> = [
+            ("price", "1.50"),
+            ("q", "last"),
+            ("ok", "true"),
+            ("n", "-3"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .into();
+        assert_eq!(row.metadata.0, Some(want));
+        assert_eq!(with_metadata("null").unwrap().metadata.0, None);
+        for (value, got) in [
+            (r#""k=v""#, "a string"),
+            ("5", "an integer"),
+            ("-5", "an integer"),
+            ("1.5", "a non-integer number"),
+            ("true", "a boolean"),
+            ("[1,{}]", "an array"),
+        ] {
+            let e = with_metadata(value).unwrap_err();
+            assert_eq!(
+                e.detail,
+                format!("field `metadata` must be an object, got {got}"),
+                "{value}"
+            );
+        }
+        let e = with_metadata(r#"{"a":1,"b\u0041":[1]}"#).unwrap_err();
+        assert_eq!(
+            e.detail,
+            "field `metadata.bA` is an array; metadata values must be strings, numbers or booleans"
+        );
     }
 }
