@@ -63,26 +63,30 @@ async fn the_esm_stores_exactly_the_valid_records_and_dead_letters_the_bad_ones(
     assert_committed_to_end(&bootstrap, "e2e", &truth);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_crash_mid_stream_loses_nothing_and_acknowledges_nothing_early() {
-    let (_cluster, bootstrap) = mock_cluster(3);
-    let (_node, cql) = cql_node().await;
-    let truth = produce(&bootstrap, &LogKind::ALL, 600, 11, 0.05).await;
-    let args = esm_args(
-        &bootstrap,
-        &cql,
-        "crash",
+/// The mapping of the stop-and-restart tests: every topic into `cql`,
+/// small batches (many commits), and a short session so that the mock
+/// cluster, which keeps a member that is gone until its session times out,
+/// hands the partitions to the restarted mapping soon.
+fn restart_args(bootstrap: &str, cql: &str, group: &str) -> Vec<String> {
+    esm_args(
+        bootstrap,
+        cql,
+        group,
         &[
             "--batch-size",
             "10",
             "--maximum-batching-window-in-seconds",
             "0",
-            // A killed member leaves the group when its session times out.
             "--kafka-config",
             "session.timeout.ms=6000",
         ],
-    );
-    let mut esm = spawn_logpipe(&args);
+    )
+}
+
+/// Starts the mapping with `args` and returns once it has printed five
+/// batch lines (its stderr lines keep being collected).
+fn start_until_five_batches(args: &[String]) -> (common::Killed, Arc<Mutex<Vec<String>>>) {
+    let mut esm = spawn_logpipe(args);
     let (lines, _reader) = collect_lines(esm.child.stderr.take().unwrap());
     wait_for_lines(
         &lines,
@@ -90,6 +94,36 @@ async fn a_crash_mid_stream_loses_nothing_and_acknowledges_nothing_early() {
         5,
         Duration::from_secs(60),
     );
+    (esm, lines)
+}
+
+/// Runs the mapping with `args` again until idle, checks that the tables
+/// then hold exactly `truth` and that `group` committed every offset, and
+/// returns how many records the second run delivered.
+async fn restart_and_reconcile(
+    args: &[String],
+    bootstrap: &str,
+    cql: &str,
+    group: &str,
+    truth: &common::kafka::Truth,
+) -> i64 {
+    let mut again = args.to_vec();
+    again.extend(common::args(&["--until-idle", "2s", "--json", "--quiet"]));
+    let out = run_logpipe(again, Duration::from_secs(120))
+        .await
+        .assert_success();
+    assert_stored_matches(&read_stored(cql).await, truth);
+    assert_committed_to_end(bootstrap, group, truth);
+    out.json()["records"].as_i64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_mid_stream_loses_nothing_and_acknowledges_nothing_early() {
+    let (_cluster, bootstrap) = mock_cluster(3);
+    let (_node, cql) = cql_node().await;
+    let truth = produce(&bootstrap, &LogKind::ALL, 600, 11, 0.05).await;
+    let args = restart_args(&bootstrap, &cql, "crash");
+    let (mut esm, _lines) = start_until_five_batches(&args);
     esm.kill_now();
 
     // What was committed is stored: every offset below a committed offset
@@ -101,18 +135,11 @@ async fn a_crash_mid_stream_loses_nothing_and_acknowledges_nothing_early() {
     assert!(!everything, "the crash came mid-stream");
 
     // Started again, the mapping resumes where the commits say.
-    let mut again = args.clone();
-    again.extend(common::args(&["--until-idle", "2s", "--json", "--quiet"]));
-    let out = run_logpipe(again, Duration::from_secs(120))
-        .await
-        .assert_success();
-    let resumed = out.json()["records"].as_i64().unwrap();
+    let resumed = restart_and_reconcile(&args, &bootstrap, &cql, "crash", &truth).await;
     assert!(
         resumed < 1800 && resumed >= 1800 - committed_total,
         "resumed {resumed} records after {committed_total} were committed"
     );
-    assert_stored_matches(&read_stored(&cql).await, &truth);
-    assert_committed_to_end(&bootstrap, "crash", &truth);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,32 +147,11 @@ async fn ctrl_c_stops_cleanly_and_a_restart_completes() {
     let (_cluster, bootstrap) = mock_cluster(3);
     let (_node, cql) = cql_node().await;
     let truth = produce(&bootstrap, &LogKind::ALL, 600, 13, 0.05).await;
-    let args = esm_args(
-        &bootstrap,
-        &cql,
-        "interrupted",
-        &[
-            "--batch-size",
-            "10",
-            "--maximum-batching-window-in-seconds",
-            "0",
-            // The mock cluster keeps a member that left until its session
-            // times out; the restart would wait that long.
-            "--kafka-config",
-            "session.timeout.ms=6000",
-            "--json",
-        ],
-    );
-    let mut esm = spawn_logpipe(&args);
-    let (lines, _reader) = collect_lines(esm.child.stderr.take().unwrap());
-    wait_for_lines(
-        &lines,
-        |l| l.contains(" records, "),
-        5,
-        Duration::from_secs(60),
-    );
-    // Ctrl-C: the mapping stops within seconds, says so, prints its
-    // summary and leaves its groups; it gave nothing up.
+    let args = restart_args(&bootstrap, &cql, "interrupted");
+    let (mut esm, lines) =
+        start_until_five_batches(&[args.clone(), common::args(&["--json"])].concat());
+    // Ctrl-C: the mapping stops at once, says so and prints its summary;
+    // it gave nothing up.
     esm.interrupt();
     let stdout = esm.child.stdout.take().unwrap();
     let (status, summary) = tokio::task::spawn_blocking(move || {
@@ -172,14 +178,8 @@ async fn ctrl_c_stops_cleanly_and_a_restart_completes() {
     assert_eq!(committed, acknowledged, "committed = acknowledged");
 
     // Started again, it delivers the rest, and only the rest.
-    let mut again = args.clone();
-    again.extend(common::args(&["--until-idle", "2s", "--quiet"]));
-    let out = run_logpipe(again, Duration::from_secs(120))
-        .await
-        .assert_success();
-    assert_eq!(out.json()["records"].as_i64().unwrap(), 1800 - committed);
-    assert_stored_matches(&read_stored(&cql).await, &truth);
-    assert_committed_to_end(&bootstrap, "interrupted", &truth);
+    let rest = restart_and_reconcile(&args, &bootstrap, &cql, "interrupted", &truth).await;
+    assert_eq!(rest, 1800 - committed);
 }
 
 /// Invocations a fake Lambda invoke API received: path, payload, and
