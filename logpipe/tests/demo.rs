@@ -68,3 +68,40 @@ fn the_demo_fails_when_storage_is_unreachable() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("CQL"), "{stderr}");
 }
+
+#[test]
+fn tls_and_sasl_flags_are_checked_and_need_kafka() {
+    let run = |args: &[&str]| {
+        let out = wait_output(spawn_logpipe(args), Duration::from_secs(30));
+        assert!(!out.status.success(), "{args:?} succeeded");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // The embedded broker is plaintext: the flags are refused without
+    // --kafka, before anything starts.
+    let err = run(&["demo", "--records", "10", "--security-protocol", "ssl"]);
+    assert!(err.contains("need --kafka"), "{err}");
+    // With --kafka, the generator's checks apply and name the flags.
+    let kafka = format!("127.0.0.1:{}", free_port());
+    let err = run(&[
+        "demo",
+        "--records",
+        "10",
+        "--kafka",
+        &kafka,
+        "--sasl-username",
+        "u",
+    ]);
+    assert!(err.contains("--security-protocol plaintext"), "{err}");
+    if std::env::var_os("LOGPIPE_KAFKA_SASL_PASSWORD").is_none() {
+        let err = run(&[
+            "demo",
+            "--kafka",
+            &kafka,
+            "--security-protocol",
+            "sasl_ssl",
+            "--sasl-username",
+            "u",
+        ]);
+        assert!(err.contains("--sasl-password"), "{err}");
+    }
+}
