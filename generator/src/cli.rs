@@ -227,6 +227,7 @@ pub async fn run(args: GenerateArgs) -> anyhow::Result<GenerateSummary> {
     let control = RunControl {
         stop: Arc::new(AtomicBool::new(false)),
         progress: progress_bar(args.quiet || args.stdout, total),
+        backlog: None,
     };
     let stop = control.stop.clone();
     let quiet = args.quiet;

@@ -272,6 +272,13 @@ pub fn produce_with(
             }
         }
         sent += 1;
+        if let Some(backlog) = control
+            .backlog
+            .as_ref()
+            .filter(|_| sent.is_multiple_of(256))
+        {
+            backlog.wait(sent, deliveries.settled().1, &control.stop);
+        }
         if sent.is_multiple_of(4096) {
             control.progress.set_position(sent);
             let (_, failed) = deliveries.settled();

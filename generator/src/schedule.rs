@@ -1,6 +1,6 @@
-//! How many records a run sends, for how long, and how fast; and the two
-//! things a caller can hold on to while it runs (a stop flag and a progress
-//! bar).
+//! How many records a run sends, for how long, and how fast; and what a
+//! caller can hold on to while it runs (a stop flag, a progress bar, and a
+//! bound on how far the run may get ahead of its consumers).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -36,14 +36,17 @@ impl Schedule {
 }
 
 /// A running job's controls: set `stop` to end it early (it still flushes
-/// and reports), and `progress` (hidden unless the caller shows it) moves as
-/// records go out.
+/// and reports), `progress` (hidden unless the caller shows it) moves as
+/// records go out, and `backlog`, when set, holds the producer back while
+/// too many of its records are still waiting for their consumers.
 #[derive(Debug, Clone)]
 pub struct RunControl {
     /// Ends the run at the next record.
     pub stop: Arc<AtomicBool>,
     /// Its position is the number of records sent so far.
     pub progress: ProgressBar,
+    /// Flow control against the consumers (Kafka producers only).
+    pub backlog: Option<Backlog>,
 }
 
 impl Default for RunControl {
@@ -51,7 +54,45 @@ impl Default for RunControl {
         RunControl {
             stop: Arc::new(AtomicBool::new(false)),
             progress: ProgressBar::hidden(),
+            backlog: None,
         }
+    }
+}
+
+/// A bound on records produced but not yet consumed: the producer waits
+/// while `sent − failed − resolved()` is above `limit`. A broker that keeps
+/// only a bounded log per partition (librdkafka's mock cluster keeps
+/// 100,000 messages or 5 MB a partition and drops the oldest) loses records
+/// to a producer that outruns its consumers; this keeps the two in step.
+#[derive(Clone)]
+pub struct Backlog {
+    /// Most records in flight between the producer and the consumers.
+    pub limit: u64,
+    /// Records the consumers have finished with so far, over all topics.
+    pub resolved: Arc<dyn Fn() -> u64 + Send + Sync>,
+}
+
+impl Backlog {
+    /// Blocks while more than `limit` of the `sent − failed` records are
+    /// unresolved, or until `stop` is set.
+    pub fn wait(&self, sent: u64, failed: u64, stop: &AtomicBool) {
+        while sent
+            .saturating_sub(failed)
+            .saturating_sub((self.resolved)())
+            > self.limit
+            && !stop.load(Ordering::Relaxed)
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+impl std::fmt::Debug for Backlog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Backlog")
+            .field("limit", &self.limit)
+            .field("resolved", &(self.resolved)())
+            .finish()
     }
 }
 
@@ -117,6 +158,43 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backlog_waits_for_consumers_then_releases() {
+        use std::sync::atomic::AtomicU64;
+        let resolved = Arc::new(AtomicU64::new(0));
+        let backlog = Backlog {
+            limit: 10,
+            resolved: {
+                let resolved = resolved.clone();
+                Arc::new(move || resolved.load(Ordering::Relaxed))
+            },
+        };
+        let stop = AtomicBool::new(false);
+        // Within the limit (failed records count as gone): no wait.
+        let t = Instant::now();
+        backlog.wait(15, 5, &stop);
+        assert!(t.elapsed() < Duration::from_millis(500));
+        // Over it: waits until the consumers catch up.
+        let catch_up = {
+            let resolved = resolved.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(100));
+                resolved.store(40, Ordering::Relaxed);
+            })
+        };
+        let t = Instant::now();
+        backlog.wait(50, 0, &stop);
+        assert!(
+            t.elapsed() >= Duration::from_millis(90),
+            "{:?}",
+            t.elapsed()
+        );
+        catch_up.join().unwrap();
+        // The stop flag ends a wait the consumers never would.
+        stop.store(true, Ordering::Relaxed);
+        backlog.wait(1_000, 0, &stop);
+    }
 
     #[test]
     fn counts_and_rates() {

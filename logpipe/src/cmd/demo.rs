@@ -23,7 +23,8 @@ use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use log_generator::flags::parse_ratio;
 use log_generator::{
-    produce_with, EventVariant, KafkaSecurity, ProduceConfig, RunControl, DEFAULT_CLUSTER_ARN,
+    produce_with, Backlog, EventVariant, KafkaSecurity, ProduceConfig, RunControl,
+    DEFAULT_CLUSTER_ARN,
 };
 use logpipe_core::dump::{self, JsonRow, PartitionKey};
 use logpipe_core::topics::DEFAULT_KEYSPACE;
@@ -41,6 +42,10 @@ use crate::esm::invoke::{samples_of, InProcess, Invoker};
 use crate::esm::poller::{consumer_settings, Mapping, MappingConfig, StartingPosition};
 use crate::esm::retry::RetryPolicy;
 use crate::esm::stats::{MappingStats, Percentiles};
+
+/// Records a partition of the embedded broker may hold unconsumed (logs are
+/// 300–700 bytes, so about 3 MB of the 5 MB it keeps a partition).
+const BACKLOG_PER_PARTITION: u64 = 5_000;
 use crate::storage::{self, Target};
 
 #[derive(Args, Debug)]
@@ -321,9 +326,21 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     let total = args.records * topics.len() as u64;
     let produce_bar = multi.add(bar(total, "produce "));
+    // The embedded broker keeps at most 5 MB a partition and drops the
+    // oldest records beyond it, so the producer must not outrun the
+    // mappings there: at most BACKLOG_PER_PARTITION records a partition
+    // (about 3 MB of logs) wait unconsumed. A real broker keeps its log.
+    let backlog = embedded.as_ref().map(|_| {
+        let stats: Vec<Arc<MappingStats>> = running.iter().map(|r| r.stats.clone()).collect();
+        Backlog {
+            limit: BACKLOG_PER_PARTITION * args.partitions as u64,
+            resolved: Arc::new(move || stats.iter().map(|s| MappingStats::get(&s.records)).sum()),
+        }
+    });
     let control = RunControl {
         stop: interrupted.clone(),
         progress: produce_bar.clone(),
+        backlog,
     };
     let mut produce_config =
         ProduceConfig::new(&bootstrap, args.records, args.seed, args.invalid_ratio);
