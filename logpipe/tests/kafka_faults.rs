@@ -20,16 +20,15 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::net::TcpStream as StdTcpStream;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::kafka::{
     assert_committed_is_stored, assert_committed_to_end, assert_stored_matches, cql_node, esm_args,
-    id_column, mock_cluster, produce, produce_only, read_stored, read_topic, tansu, Place, Truth,
+    id_column, mock_cluster, produce, produce_only, read_stored, read_topic, start_tansu_on, Place,
+    Truth,
 };
 use common::{collect_lines, free_port, logpipe, run_logpipe, wait_for_lines, wait_until, Killed};
 use logpipe_core::LogKind;
@@ -417,36 +416,6 @@ async fn poison_records_go_to_dead_letters_and_their_partition_moves_on() {
 
 // ---------------------------------------------------------------------------
 // A tansu broker killed and started again
-
-/// Starts tansu (in-memory storage) on `addr` in its own process group and
-/// waits until it accepts connections.
-fn start_tansu_on(addr: &str) -> Killed {
-    let url = format!("tcp://{addr}");
-    let child = Command::new(tansu())
-        .args([
-            "broker",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-            "--storage-engine",
-            "memory://tansu/",
-        ])
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("tansu starts");
-    let broker = Killed::group(child);
-    wait_until(
-        &format!("tansu listening on {addr}"),
-        Duration::from_secs(30),
-        || StdTcpStream::connect(addr).is_ok(),
-    );
-    broker
-}
 
 /// Sends `kill -s SIGNAL` to the process.
 fn signal(process: &Killed, name: &str) {
