@@ -1,11 +1,20 @@
 //! Producing generated records to Kafka with librdkafka (rdkafka).
 //!
-//! One thread generates and hands records to a [`ThreadedProducer`], whose
-//! own thread serves delivery reports; librdkafka batches (large linger and
-//! batch sizes), compresses and sends. Every record's outcome comes back
-//! through [`ProducerContext::delivery`] with a small tag saying its topic
-//! and what the pipeline must make of it, so the summary counts only what
-//! the broker acknowledged, and counts every failure.
+//! One thread generates records, hands them to a [`BaseProducer`] and, every
+//! few dozen records (and whenever it would otherwise wait), serves the
+//! delivery reports that have come back; librdkafka batches (large linger
+//! and batch sizes), compresses and sends. Every record's outcome comes
+//! back through [`ProducerContext::delivery`] with a small tag saying its
+//! topic and what the pipeline must make of it, so the summary counts only
+//! what the broker acknowledged, and counts every failure.
+//!
+//! The reports are served on the thread that sends rather than on a
+//! polling thread of their own: librdkafka frees each delivered message
+//! (its copy of the key and value, its headers) when its report is served,
+//! and memory freed on a thread other than the one that allocated it goes
+//! back through the allocator's shared arena lock, which the sending
+//! thread, allocating for every record, then spends much of its time
+//! waiting for.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,7 +27,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{
-    BaseRecord, DeliveryResult, Producer, ProducerContext, PurgeConfig, ThreadedProducer,
+    BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext, PurgeConfig,
 };
 use rdkafka::ClientContext;
 
@@ -174,6 +183,12 @@ impl Deliveries {
         *errors.entry(error.to_string()).or_default() += 1;
     }
 
+    /// Reports counted so far, acknowledged or failed.
+    fn reported(&self) -> u64 {
+        let (ok, failed) = self.settled();
+        ok + failed
+    }
+
     fn settled(&self) -> (u64, u64) {
         let mut ok = 0;
         let mut failed = 0;
@@ -207,6 +222,35 @@ impl ProducerContext for DeliveryContext {
     }
 }
 
+/// Records sent between two servings of the delivery reports. A report
+/// event carries a whole acknowledged batch, and batches come back far
+/// less often than this many records go out.
+const REPORTS_EVERY: u64 = 64;
+
+/// Serves every delivery report librdkafka has ready, without waiting.
+fn serve_ready(producer: &BaseProducer<DeliveryContext>, deliveries: &Deliveries) {
+    // A zero-timeout poll serves at most one event; go on while they come.
+    loop {
+        let before = deliveries.reported();
+        producer.poll(Duration::ZERO);
+        if deliveries.reported() == before {
+            break;
+        }
+    }
+}
+
+/// Serves the reports that are ready, then sleeps for `wait`. (A poll with
+/// a timeout would serve reports as they come, but it spins through the
+/// last, sub-millisecond part of its timeout.)
+fn serve_then_sleep(
+    producer: &BaseProducer<DeliveryContext>,
+    deliveries: &Deliveries,
+    wait: Duration,
+) {
+    serve_ready(producer, deliveries);
+    std::thread::sleep(wait);
+}
+
 /// Produces `config`'s records and waits for every acknowledgement.
 /// Blocking: from async code, call it in `spawn_blocking`.
 pub fn produce(config: &ProduceConfig) -> Result<GenerateSummary, GenerateError> {
@@ -226,7 +270,7 @@ pub fn produce_with(
     let topics = generator.config().topics.clone();
 
     let deliveries = Arc::new(Deliveries::default());
-    let producer: ThreadedProducer<DeliveryContext> = config
+    let producer: BaseProducer<DeliveryContext> = config
         .client_config()
         .create_with_context(DeliveryContext(deliveries.clone()))
         .map_err(|e| GenerateError::Kafka {
@@ -245,8 +289,10 @@ pub fn produce_with(
 
     let started = Instant::now();
     let mut pacer = Pacer::new(&config.schedule, kinds.len());
+    // Waiting (for the rate, or for the consumers) is time to serve reports.
+    let mut idle = |wait: Duration| serve_then_sleep(&producer, &deliveries, wait);
     let mut sent = 0u64;
-    while pacer.next(&control.stop) {
+    while pacer.next_with(&control.stop, &mut idle) {
         let Some(record) = generator.next() else {
             break;
         };
@@ -261,9 +307,10 @@ pub fn produce_with(
             match producer.send(message) {
                 Ok(()) => break,
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    // librdkafka's queue is full: let the brokers catch up.
+                    // librdkafka's queue is full: take in the
+                    // acknowledgements and let the brokers catch up.
                     message = back;
-                    std::thread::sleep(Duration::from_micros(200));
+                    serve_then_sleep(&producer, &deliveries, Duration::from_micros(200));
                 }
                 Err((error, _)) => {
                     deliveries.fail(tag, &error);
@@ -272,12 +319,15 @@ pub fn produce_with(
             }
         }
         sent += 1;
+        if sent.is_multiple_of(REPORTS_EVERY) {
+            producer.poll(Duration::ZERO);
+        }
         if let Some(backlog) = control
             .backlog
             .as_ref()
             .filter(|_| sent.is_multiple_of(256))
         {
-            backlog.wait(sent, deliveries.settled().1, &control.stop);
+            backlog.wait_with(sent, || deliveries.settled().1, &control.stop, &mut idle);
         }
         if sent.is_multiple_of(4096) {
             control.progress.set_position(sent);

@@ -76,13 +76,25 @@ impl Backlog {
     /// Blocks while more than `limit` of the `sent − failed` records are
     /// unresolved, or until `stop` is set.
     pub fn wait(&self, sent: u64, failed: u64, stop: &AtomicBool) {
+        self.wait_with(sent, || failed, stop, std::thread::sleep);
+    }
+
+    /// [`Backlog::wait`], spending each 2 ms pause in `idle` (which must
+    /// take about that long) and reading the failed count afresh after it.
+    pub fn wait_with(
+        &self,
+        sent: u64,
+        mut failed: impl FnMut() -> u64,
+        stop: &AtomicBool,
+        mut idle: impl FnMut(Duration),
+    ) {
         while sent
-            .saturating_sub(failed)
+            .saturating_sub(failed())
             .saturating_sub((self.resolved)())
             > self.limit
             && !stop.load(Ordering::Relaxed)
         {
-            std::thread::sleep(Duration::from_millis(2));
+            idle(Duration::from_millis(2));
         }
     }
 }
@@ -121,6 +133,12 @@ impl Pacer {
     /// Whether another record should be sent now (after waiting, if the
     /// rate asks for it).
     pub fn next(&mut self, stop: &AtomicBool) -> bool {
+        self.next_with(stop, std::thread::sleep)
+    }
+
+    /// [`Pacer::next`], spending a wait for the rate in `wait` (which must
+    /// take about as long as it is asked to) instead of sleeping.
+    pub fn next_with(&mut self, stop: &AtomicBool, mut wait: impl FnMut(Duration)) -> bool {
         if self.total.is_some_and(|t| self.sent >= t) {
             return false;
         }
@@ -138,12 +156,11 @@ impl Pacer {
                 let due =
                     self.started + Duration::from_secs_f64(self.sent as f64 / self.rate as f64);
                 if due > now {
-                    let wait = due - now;
-                    let wait = match self.deadline {
+                    let wait_for = match self.deadline {
                         Some(d) if d < due => d.saturating_duration_since(now),
-                        _ => wait,
+                        _ => due - now,
                     };
-                    std::thread::sleep(wait);
+                    wait(wait_for);
                     if self.deadline.is_some_and(|d| Instant::now() >= d) {
                         return false;
                     }
