@@ -123,3 +123,39 @@ fn a_single_record_over_6_mb_is_dead_lettered_as_too_large() {
     let kept = d.value.0.as_ref().map_or(0, Vec::len);
     assert!(kept < 1 << 20, "{kept} bytes kept");
 }
+
+/// Logs nested as deep as a 256 KiB value allows, in an unknown field and
+/// in known ones: each record ends as one outcome, on the stack Lambda's
+/// runtime threads have (2 MiB, as here), with no overflow.
+#[test]
+fn deeply_nested_logs_end_as_one_outcome_each() {
+    let depth = 120_000;
+    let arrays = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let objects = format!("{}1{}", r#"{"a":"#.repeat(depth / 5), "}".repeat(depth / 5));
+    let with =
+        |field: &str, value: &str| format!(r#"{},"{field}":{value}}}"#, AUTH.trim_end_matches('}'));
+    let cases = [
+        // An unknown field is skipped, however deep: the log is written.
+        (with("extra", &arrays), None),
+        (with("extra", &objects), None),
+        // A known field is read, up to serde_json's recursion limit.
+        (with("geo", &arrays), Some("invalid_field")),
+        (with("geo", &objects), Some("invalid_json")),
+        (arrays.clone(), Some("not_an_object")),
+    ];
+    let records: Vec<String> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (log, _))| record(i, &b64(log.as_bytes())))
+        .collect();
+    let batch = process(event(&records).as_bytes()).expect("an event");
+    assert_eq!(batch.rows.len() + batch.dead_letters.len(), cases.len());
+    for (offset, (_, want)) in cases.iter().enumerate() {
+        let got = batch
+            .dead_letters
+            .iter()
+            .find(|d| d.offset == offset as i64)
+            .map(|d| d.reason);
+        assert_eq!(got, *want, "record {offset}");
+    }
+}
