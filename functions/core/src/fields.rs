@@ -233,11 +233,20 @@ pub fn take<'a>(members: &mut [(Cow<'a, str>, Json<'a>)], key: &str) -> Option<J
 }
 
 /// An ISO 3166-1 alpha-2 country code, stored uppercase.
-pub fn country(name: &str, value: Json<'_>) -> Result<String, Rejection> {
+pub fn country(name: &str, value: Json<'_>) -> Result<&'static str, Rejection> {
     let s = string(name, value)?;
-    let upper = s.trim().to_ascii_uppercase();
-    if upper.len() == 2 && COUNTRY_CODES.binary_search(&upper.as_str()).is_ok() {
-        Ok(upper)
+    // Upper-cased on the stack: the code stored is the list's own string.
+    let found = match s.trim().as_bytes() {
+        &[a, b] => {
+            let upper = [a.to_ascii_uppercase(), b.to_ascii_uppercase()];
+            std::str::from_utf8(&upper)
+                .ok()
+                .and_then(|code| COUNTRY_CODES.binary_search(&code).ok())
+        }
+        _ => None,
+    };
+    if let Some(i) = found {
+        Ok(COUNTRY_CODES[i])
     } else {
         Err(Rejection::invalid(
             name,
@@ -367,6 +376,8 @@ mod tests {
         assert!(integer("n", Json::Float(1.0), 0, 5).is_err());
         assert!(boolean("b", s("true")).is_err());
         assert_eq!(country("c", s("de")).unwrap(), "DE");
+        assert_eq!(country("c", s(" uS ")).unwrap(), "US");
+        assert!(country("c", s("é")).is_err());
         assert!(country("c", s("ZZ")).is_err());
         assert!(country("c", s("DEU")).is_err());
     }

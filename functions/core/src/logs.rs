@@ -80,7 +80,7 @@ pub struct AuthRow {
     pub auth_method: Opt<&'static str>,
     pub failure_reason: Opt<String>,
     pub user_agent: Opt<String>,
-    pub country: Opt<String>,
+    pub country: Opt<&'static str>,
     pub city: Opt<String>,
     pub source_partition: i32,
     pub source_offset: i64,
