@@ -201,13 +201,6 @@ pub fn to_row(kind: LogKind, text: &str, at: Position) -> Result<LogRow, Rejecti
 /// Reads the top-level object into `T`, telling `invalid_json` from
 /// `not_an_object`.
 fn read_object<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, Rejection> {
-    check_object(text)?;
-    crate::json::from_str::<T>(text).map_err(|e| invalid_json(&e))
-}
-
-/// Refuses a document that does not start as an object: `not_an_object`
-/// if it is JSON, `invalid_json` if not.
-fn check_object(text: &str) -> Result<(), Rejection> {
     let first = text
         .trim_start_matches([' ', '\t', '\n', '\r'])
         .as_bytes()
@@ -225,7 +218,7 @@ fn check_object(text: &str) -> Result<(), Rejection> {
             Err(e) => invalid_json(&e),
         });
     }
-    Ok(())
+    serde_json::from_str::<T>(text).map_err(|e| invalid_json(&e))
 }
 
 fn first_token(text: &str) -> String {
@@ -412,8 +405,7 @@ pub fn session_row(text: &str, at: Position) -> Result<SessionRow, Rejection> {
 }
 
 #[derive(Deserialize)]
-#[serde(bound(deserialize = "R: Deserialize<'de>"))]
-struct ActivityFields<'a, R> {
+struct ActivityFields<'a> {
     #[serde(borrow)]
     event_id: Option<Json<'a>>,
     #[serde(borrow)]
@@ -429,35 +421,12 @@ struct ActivityFields<'a, R> {
     #[serde(borrow)]
     duration_ms: Option<Json<'a>>,
     #[serde(borrow)]
-    metadata: Option<Metadata<'a, R>>,
+    metadata: Option<Metadata<'a>>,
 }
 
 /// Validates an activity log.
-///
-/// `metadata` values are kept as their JSON text, which each parser hands
-/// over in its own type: `sonic-rs`'s `LazyValue` on the fast path, and
-/// serde_json's `RawValue` when it parses again what `sonic-rs` refused
-/// (see [`crate::json::from_str`]).
 pub fn activity_row(text: &str, at: Position) -> Result<ActivityRow, Rejection> {
-    check_object(text)?;
-    crate::json::either(
-        text.as_bytes(),
-        || {
-            sonic_rs::from_str::<ActivityFields<'_, sonic_rs::LazyValue<'_>>>(text)
-                .map(|f| activity_fields(f, at))
-        },
-        || {
-            serde_json::from_str::<ActivityFields<'_, &RawValue>>(text)
-                .map(|f| activity_fields(f, at))
-        },
-    )
-    .map_err(|e| invalid_json(&e))?
-}
-
-fn activity_fields<R: RawJson>(
-    f: ActivityFields<'_, R>,
-    at: Position,
-) -> Result<ActivityRow, Rejection> {
+    let f: ActivityFields = read_object(text)?;
     let event_id = fields::uuid("event_id", required("event_id", f.event_id)?)?;
     let user_id = fields::user_id(f.user_id)?;
     let session_id = opt(f.session_id, |v| fields::uuid("session_id", v))?;
@@ -492,7 +461,7 @@ fn activity_fields<R: RawJson>(
 /// `metadata`: an object of scalar values, stored as text. Strings are
 /// stored as they read; numbers and booleans in their JSON text, exactly as
 /// the producer wrote them (`1.50` stays `1.50`).
-fn metadata<R: RawJson>(field: Metadata<'_, R>) -> Result<BTreeMap<String, String>, Rejection> {
+fn metadata(field: Metadata<'_>) -> Result<BTreeMap<String, String>, Rejection> {
     let members = match field {
         Metadata::Members(members) => members,
         Metadata::NotObject(found) => {
@@ -504,7 +473,7 @@ fn metadata<R: RawJson>(field: Metadata<'_, R>) -> Result<BTreeMap<String, Strin
     };
     let mut out = BTreeMap::new();
     for (key, value) in members {
-        let text = value.text();
+        let text = value.get();
         let stored = match text.as_bytes().first() {
             // A string without escapes is its text between the quotes.
             Some(b'"') if !text.contains('\\') => text[1..text.len() - 1].to_owned(),
@@ -530,42 +499,24 @@ fn metadata<R: RawJson>(field: Metadata<'_, R>) -> Result<BTreeMap<String, Strin
 /// The `metadata` member, read in the document's single pass: its members
 /// with their values left as raw JSON text or, when it is not an object,
 /// the JSON type it is (named as [`Json::type_name`] names it).
-enum Metadata<'a, R> {
-    Members(Vec<(Cow<'a, str>, R)>),
+enum Metadata<'a> {
+    Members(Vec<(Cow<'a, str>, &'a RawValue)>),
     NotObject(&'static str),
 }
 
-/// A JSON value kept as the text it was written as.
-trait RawJson {
-    /// The value's JSON text.
-    fn text(&self) -> &str;
-}
-
-impl RawJson for &RawValue {
-    fn text(&self) -> &str {
-        self.get()
-    }
-}
-
-impl RawJson for sonic_rs::LazyValue<'_> {
-    fn text(&self) -> &str {
-        self.as_raw_str()
-    }
-}
-
-impl<'de: 'a, 'a, R: Deserialize<'de>> Deserialize<'de> for Metadata<'a, R> {
+impl<'de: 'a, 'a> Deserialize<'de> for Metadata<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::{Error, MapAccess, SeqAccess, Visitor};
-        struct V<R>(std::marker::PhantomData<R>);
-        impl<'de, R: Deserialize<'de>> Visitor<'de> for V<R> {
-            type Value = Metadata<'de, R>;
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Metadata<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("any JSON value")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut members = Vec::new();
                 while let Some(BorrowedStr(k)) = map.next_key::<BorrowedStr<'de>>()? {
-                    members.push((k, map.next_value::<R>()?));
+                    members.push((k, map.next_value::<&'de RawValue>()?));
                 }
                 Ok(Metadata::Members(members))
             }
@@ -594,7 +545,7 @@ impl<'de: 'a, 'a, R: Deserialize<'de>> Deserialize<'de> for Metadata<'a, R> {
                 Ok(Metadata::NotObject(Json::Null.type_name()))
             }
         }
-        d.deserialize_any(V(std::marker::PhantomData))
+        d.deserialize_any(V)
     }
 }
 

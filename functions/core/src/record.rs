@@ -148,10 +148,6 @@ fn decode_value<'b>(value: Option<&str>, buf: &'b mut Vec<u8>) -> Result<&'b str
             ),
         ));
     }
-    // simdutf8 checks in SIMD; std's check, on failure only, says where.
-    if let Ok(text) = simdutf8::basic::from_utf8(buf) {
-        return Ok(text);
-    }
     std::str::from_utf8(buf).map_err(|e| {
         Rejection::new(
             ReasonCode::InvalidUtf8,
