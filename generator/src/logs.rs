@@ -196,14 +196,14 @@ impl Log<'_> {
 
 impl AuthLog<'_> {
     fn write_json(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{\"event_id\":");
-        self.event_id.write_json(out);
-        out.extend_from_slice(b",\"user_id\":");
-        json_str(out, self.user_id);
-        out.extend_from_slice(b",\"timestamp\":");
-        json_timestamp(out, self.timestamp);
-        out.extend_from_slice(b",\"event_type\":");
-        json_str(out, self.event_type);
+        json_head(
+            out,
+            b"{\"event_id\":",
+            &self.event_id,
+            self.user_id,
+            self.timestamp,
+            self.event_type,
+        );
         out.extend_from_slice(if self.success {
             b",\"success\":true"
         } else {
@@ -211,25 +211,13 @@ impl AuthLog<'_> {
         });
         out.extend_from_slice(b",\"ip_address\":");
         self.ip_address.write_json(out);
-        if let Some(m) = self.auth_method {
-            out.extend_from_slice(b",\"auth_method\":");
-            json_str(out, m);
-        }
-        if let Some(r) = self.failure_reason {
-            out.extend_from_slice(b",\"failure_reason\":");
-            json_str(out, r);
-        }
-        if let Some(a) = self.user_agent {
-            out.extend_from_slice(b",\"user_agent\":");
-            json_str(out, a);
-        }
+        json_opt_str(out, b",\"auth_method\":", self.auth_method);
+        json_opt_str(out, b",\"failure_reason\":", self.failure_reason);
+        json_opt_str(out, b",\"user_agent\":", self.user_agent);
         if let Some(geo) = &self.geo {
             out.extend_from_slice(b",\"geo\":{\"country\":");
             json_str(out, geo.country);
-            if let Some(city) = geo.city {
-                out.extend_from_slice(b",\"city\":");
-                json_str(out, city);
-            }
+            json_opt_str(out, b",\"city\":", geo.city);
             out.push(b'}');
         }
         out.push(b'}');
@@ -238,14 +226,14 @@ impl AuthLog<'_> {
 
 impl SessionLog<'_> {
     fn write_json(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{\"session_id\":");
-        self.session_id.write_json(out);
-        out.extend_from_slice(b",\"user_id\":");
-        json_str(out, self.user_id);
-        out.extend_from_slice(b",\"timestamp\":");
-        json_timestamp(out, self.timestamp);
-        out.extend_from_slice(b",\"event_type\":");
-        json_str(out, self.event_type);
+        json_head(
+            out,
+            b"{\"session_id\":",
+            &self.session_id,
+            self.user_id,
+            self.timestamp,
+            self.event_type,
+        );
         if let Some(ip) = &self.ip_address {
             out.extend_from_slice(b",\"ip_address\":");
             ip.write_json(out);
@@ -259,14 +247,8 @@ impl SessionLog<'_> {
             json_str(out, d.browser);
             out.push(b'}');
         }
-        if let Some(ms) = self.duration_ms {
-            out.extend_from_slice(b",\"duration_ms\":");
-            json_u64(out, ms);
-        }
-        if let Some(n) = self.pages_viewed {
-            out.extend_from_slice(b",\"pages_viewed\":");
-            json_u64(out, u64::from(n));
-        }
+        json_opt_int(out, b",\"duration_ms\":", self.duration_ms);
+        json_opt_int(out, b",\"pages_viewed\":", self.pages_viewed);
         out.push(b'}');
     }
 }
@@ -287,10 +269,7 @@ impl ActivityLog<'_> {
         json_str(out, self.action);
         out.extend_from_slice(b",\"resource\":");
         json_str(out, &self.resource);
-        if let Some(ms) = self.duration_ms {
-            out.extend_from_slice(b",\"duration_ms\":");
-            json_u64(out, ms);
-        }
+        json_opt_int(out, b",\"duration_ms\":", self.duration_ms);
         if !self.metadata.is_empty() {
             out.extend_from_slice(b",\"metadata\":");
             let mut sep = b'{';
@@ -304,6 +283,42 @@ impl ActivityLog<'_> {
             out.push(b'}');
         }
         out.push(b'}');
+    }
+}
+
+/// The opening auth and session logs share: `open` (`{"<id>":`), the id,
+/// `user_id`, `timestamp` and `event_type`.
+fn json_head(
+    out: &mut Vec<u8>,
+    open: &[u8],
+    id: &Id,
+    user_id: &str,
+    timestamp: Timestamp,
+    event_type: &str,
+) {
+    out.extend_from_slice(open);
+    id.write_json(out);
+    out.extend_from_slice(b",\"user_id\":");
+    json_str(out, user_id);
+    out.extend_from_slice(b",\"timestamp\":");
+    json_timestamp(out, timestamp);
+    out.extend_from_slice(b",\"event_type\":");
+    json_str(out, event_type);
+}
+
+/// `key` (`,"name":`) and the string, when there is one.
+fn json_opt_str(out: &mut Vec<u8>, key: &[u8], value: Option<&str>) {
+    if let Some(value) = value {
+        out.extend_from_slice(key);
+        json_str(out, value);
+    }
+}
+
+/// `key` (`,"name":`) and the integer, when there is one.
+fn json_opt_int<I: itoa::Integer>(out: &mut Vec<u8>, key: &[u8], value: Option<I>) {
+    if let Some(value) = value {
+        out.extend_from_slice(key);
+        json_int(out, value);
     }
 }
 
@@ -325,7 +340,7 @@ impl Ip {
                     if i > 0 {
                         out.push(b'.');
                     }
-                    json_u64(out, u64::from(octet));
+                    json_int(out, octet);
                 }
             }
             // Hex digits, colons and dots only: nothing to escape.
@@ -342,12 +357,7 @@ impl Scalar {
     fn write_json(&self, out: &mut Vec<u8>) {
         match self {
             Scalar::Text(t) => json_str(out, t),
-            Scalar::Int(n) => {
-                if *n < 0 {
-                    out.push(b'-');
-                }
-                json_u64(out, n.unsigned_abs());
-            }
+            Scalar::Int(n) => json_int(out, *n),
             // ryu's shortest form, and `null` for what is not finite,
             // exactly as serde_json writes them.
             Scalar::Decimal(x) => json_serde(out, x),
@@ -358,12 +368,7 @@ impl Scalar {
 
 fn json_timestamp(out: &mut Vec<u8>, t: Timestamp) {
     match t.style {
-        TimeStyle::EpochMillis => {
-            if t.ms < 0 {
-                out.push(b'-');
-            }
-            json_u64(out, t.ms.unsigned_abs());
-        }
+        TimeStyle::EpochMillis => json_int(out, t.ms),
         style => {
             let mut buf = [0u8; 40];
             json_str(out, format_rfc3339(t.ms, style, &mut buf));
@@ -387,19 +392,9 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// `n` in decimal.
-fn json_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[at..]);
+/// `n` in decimal, as serde_json writes it (both use itoa).
+fn json_int<I: itoa::Integer>(out: &mut Vec<u8>, n: I) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 fn json_serde<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
