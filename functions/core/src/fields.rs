@@ -239,9 +239,9 @@ pub fn country(name: &str, value: Json<'_>) -> Result<&'static str, Rejection> {
     let found = match s.trim().as_bytes() {
         &[a, b] => {
             let upper = [a.to_ascii_uppercase(), b.to_ascii_uppercase()];
-            std::str::from_utf8(&upper)
+            COUNTRY_CODES
+                .binary_search_by(|code| code.as_bytes().cmp(&upper[..]))
                 .ok()
-                .and_then(|code| COUNTRY_CODES.binary_search(&code).ok())
         }
         _ => None,
     };
