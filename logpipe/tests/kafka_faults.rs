@@ -123,10 +123,14 @@ async fn request_errors_a_broker_down_and_a_killed_mapping_lose_nothing() {
     assert!(covered > 0, "some batches were committed");
     assert!(!everything, "the mapping was killed mid-stream");
 
-    // Started again, with more errors on the way, it completes.
+    // Started again, with more errors on the way, it completes. The idle
+    // time must outlast the errors: a consumer backing off after six failed
+    // fetches (librdkafka waits `fetch.error.backoff.ms`, 500 ms, after
+    // each) receives nothing meanwhile; with 3 s, one run stopped with 500
+    // of the 1,300 records left unread.
     inject();
     let mut again = args.clone();
-    again.extend(["--until-idle", "3s", "--json", "--quiet"].map(String::from));
+    again.extend(["--until-idle", "10s", "--json", "--quiet"].map(String::from));
     let out = run_logpipe(again, Duration::from_secs(180))
         .await
         .assert_success();
