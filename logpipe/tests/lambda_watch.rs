@@ -33,6 +33,21 @@ fn a_function_under_cargo_lambda_watch_stores_a_fixture_event() {
         serde_json::json!({"records": 16, "written": 9, "dead_lettered": 7})
     );
 
+    // The body reaches the handler's decoder as sent: a payload that is not
+    // a Kafka event is refused in its words, not the runtime's.
+    let bad = invoke_until_answered(
+        &invoke,
+        "session-logs",
+        br#"{"eventSource":"aws:kafka","records":{"t-0":[{"partition":"#,
+        Duration::from_secs(60),
+    );
+    assert!(
+        bad.body.contains("not a Kafka event") && bad.body.contains("EOF while parsing"),
+        "{} {}",
+        bad.status,
+        bad.body
+    );
+
     drop(watch);
     let dir = tempfile::tempdir().unwrap();
     dump_node(&cql, dir.path());
