@@ -124,10 +124,10 @@ async fn request_errors_a_broker_down_and_a_killed_mapping_lose_nothing() {
     assert!(!everything, "the mapping was killed mid-stream");
 
     // Started again, with more errors on the way, it completes. The idle
-    // time must outlast the errors: a consumer backing off after six failed
-    // fetches (librdkafka waits `fetch.error.backoff.ms`, 500 ms, after
-    // each) receives nothing meanwhile; with 3 s, one run stopped with 500
-    // of the 1,300 records left unread.
+    // time must outlast the errors: with 3 s, one run stopped with 500 of
+    // the 1,300 records left unread, most likely while backing off after
+    // the six failed fetches (librdkafka waits `fetch.error.backoff.ms`,
+    // 500 ms, after each), when a consumer receives nothing.
     inject();
     let mut again = args.clone();
     again.extend(["--until-idle", "10s", "--json", "--quiet"].map(String::from));

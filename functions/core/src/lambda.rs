@@ -8,10 +8,13 @@
 //! `lambda_runtime` deserializes every body into the handler's event type
 //! with `serde_json`; even as a `Box<RawValue>` that is a full parse, a
 //! UTF-8 check and a copy of the whole batch (6 MB on a full MSK batch),
-//! and the handler's own decoder then reads it all again. [`RawPayload`], a
+//! and the handler's own decoder then reads it all again. `RawPayload`, a
 //! layer in front of the runtime's, takes the body out of the invocation
 //! and leaves `null` for the runtime to deserialize as `()`; the handler
-//! picks the body up by request id.
+//! picks the body up by request id. (Nor does the handler take an
+//! `aws_lambda_events` `KafkaEvent`: building one copies every record's
+//! strings, and its timestamp decoder panics on a fraction of a
+//! millisecond; the borrowed decoder in [`crate::event`] refuses that.)
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
