@@ -6,7 +6,9 @@
 //! - [`decode`] borrows: topics, keys and base64 values stay slices of the
 //!   payload (escaped strings, which Lambda never sends, are copied), and
 //!   headers are checked but not kept. The handler runs it; it is the bulk
-//!   of an invocation's CPU time otherwise. Decoding into
+//!   of an invocation's CPU time otherwise. Events of the shape Lambda
+//!   sends are read by a fast path of its own (`scan`), anything else by
+//!   serde_json, which also words every error. Decoding into
 //!   `aws_lambda_events`' owned `KafkaEvent` allocates a `String` per topic,
 //!   key and value and a map per header, and cost 3–6x what the logs'
 //!   validation and transform cost.
@@ -34,6 +36,8 @@ pub use aws_lambda_events::encodings::MillisecondTimestamp;
 
 use crate::json::BorrowedStr;
 use crate::record::KafkaRecordRef;
+
+mod scan;
 
 /// `eventSource` of an Amazon MSK trigger.
 pub const SOURCE_MSK: &str = "aws:kafka";
@@ -146,7 +150,7 @@ fn sort(records: &mut [KafkaRecordRef<'_>]) {
 /// A Kafka event read without copying: its strings borrow from the payload.
 /// Built by [`decode`]; its source is already checked.
 pub struct BorrowedEvent<'a> {
-    records: HashMap<Cow<'a, str>, Vec<wire::KafkaRecord<'a>>>,
+    records: RecordsByKey<'a>,
 }
 
 impl BorrowedEvent<'_> {
@@ -187,15 +191,24 @@ impl BorrowedEvent<'_> {
 pub fn decode(payload: &[u8]) -> Result<BorrowedEvent<'_>, EventError> {
     // One UTF-8 check of the whole payload spares serde_json checking every
     // string it borrows, one by one (a third of its time on base64 values);
-    // bytes that are not UTF-8 go to `from_slice`, which says where.
-    let event: wire::KafkaEvent<'_> = match std::str::from_utf8(payload) {
-        Ok(text) => serde_json::from_str(text)?,
-        Err(_) => serde_json::from_slice(payload)?,
+    // bytes that are not UTF-8 go to `from_slice`, which says where. An
+    // event of the shape Lambda sends is read by the fast path (`scan`);
+    // serde_json reads the rest and words their errors.
+    let (source, records) = match std::str::from_utf8(payload) {
+        Ok(text) => match scan::event(text) {
+            Some(event) => (event.event_source, event.records),
+            None => from_wire(serde_json::from_str(text)?),
+        },
+        Err(_) => from_wire(serde_json::from_slice(payload)?),
     };
-    check_source_name(event.event_source.as_ref().map(|s| &*s.0))?;
-    Ok(BorrowedEvent {
-        records: event.records.0,
-    })
+    check_source_name(source.as_deref())?;
+    Ok(BorrowedEvent { records })
+}
+
+type RecordsByKey<'a> = HashMap<Cow<'a, str>, Vec<wire::KafkaRecord<'a>>>;
+
+fn from_wire(event: wire::KafkaEvent<'_>) -> (Option<Cow<'_, str>>, RecordsByKey<'_>) {
+    (event.event_source.map(|s| s.0), event.records.0)
 }
 
 // The wire structures. Field names, attributes and the names serde puts in
@@ -230,20 +243,20 @@ mod wire {
         pub(super) timestamp: Millis,
         #[serde(default)]
         #[allow(dead_code)]
-        timestamp_type: Option<AnyStr>,
+        pub(super) timestamp_type: Option<AnyStr>,
         #[serde(borrow)]
         pub(super) key: Option<BorrowedStr<'a>>,
         #[serde(borrow)]
         pub(super) value: Option<BorrowedStr<'a>>,
         #[allow(dead_code)]
-        headers: Headers,
+        pub(super) headers: Headers,
     }
 }
 
 /// `records`: `null` is the same as an empty map; a key seen twice keeps
 /// its last value.
 #[derive(Default)]
-struct Records<'a>(HashMap<Cow<'a, str>, Vec<wire::KafkaRecord<'a>>>);
+struct Records<'a>(RecordsByKey<'a>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Records<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
