@@ -475,15 +475,18 @@ mod tests {
         let event = decode(payload).map_err(|e| e.to_string())?;
         let records = event.records().map_err(|e| e.to_string())?;
         // Copy out of the event so it can be dropped: compare by value.
-        Ok(records
-            .into_iter()
-            .map(|r| KafkaRecordRef {
-                topic: Box::leak(r.topic.to_owned().into_boxed_str()),
-                key: r.key.map(|k| &*Box::leak(k.to_owned().into_boxed_str())),
-                value: r.value.map(|v| &*Box::leak(v.to_owned().into_boxed_str())),
-                ..r
-            })
-            .collect())
+        Ok(records.into_iter().map(leaked).collect())
+    }
+
+    /// A record whose strings are copied and leaked, so it outlives its
+    /// event (test-only).
+    pub(super) fn leaked(r: KafkaRecordRef<'_>) -> KafkaRecordRef<'static> {
+        KafkaRecordRef {
+            topic: Box::leak(r.topic.to_owned().into_boxed_str()),
+            key: r.key.map(|k| &*Box::leak(k.to_owned().into_boxed_str())),
+            value: r.value.map(|v| &*Box::leak(v.to_owned().into_boxed_str())),
+            ..r
+        }
     }
 
     fn with_record(record: &str) -> String {

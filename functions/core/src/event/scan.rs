@@ -58,6 +58,22 @@ static STOPS: [bool; 256] = {
     ends
 };
 
+/// Which of an object's fields (one bit each) have been read.
+#[derive(Default)]
+struct Seen(u8);
+
+impl Seen {
+    /// `field` the first time it is met; `None` the second, as serde
+    /// refuses a repeated field (and the fast path gives up).
+    fn first(&mut self, field: u8) -> Option<u8> {
+        if self.0 & field != 0 {
+            return None;
+        }
+        self.0 |= field;
+        Some(field)
+    }
+}
+
 struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -246,22 +262,19 @@ impl<'a> Scanner<'a> {
 
     /// The whole event.
     fn event(&mut self) -> Option<Scanned<'a>> {
-        let mut seen = 0u8;
+        let mut seen = Seen::default();
         let mut event_source = None;
         let mut records = HashMap::new();
         self.members(|s, name| {
-            let bit = match &*name {
+            // An unknown field, which serde skips, makes the fast path give up.
+            let field = match &*name {
                 "eventSource" => 1,
                 "eventSourceArn" => 2,
                 "records" => 4,
                 "bootstrapServers" => 8,
                 _ => return None,
             };
-            if seen & bit != 0 {
-                return None;
-            }
-            seen |= bit;
-            match bit {
+            match seen.first(field)? {
                 1 => event_source = s.nullable(Self::string)?,
                 4 => {
                     if !s.null() {
@@ -296,11 +309,11 @@ impl<'a> Scanner<'a> {
     /// One record; `partition`, `offset`, `timestamp` and `headers` are
     /// required, as in the serde path.
     fn record(&mut self) -> Option<KafkaRecord<'a>> {
-        let mut seen = 0u8;
+        let mut seen = Seen::default();
         let (mut topic, mut key, mut value, mut timestamp_type) = (None, None, None, None);
         let (mut partition, mut offset, mut timestamp, mut headers) = (None, None, None, None);
         self.members(|s, name| {
-            let bit = match &*name {
+            let field = match &*name {
                 "topic" => 1,
                 "partition" => 2,
                 "offset" => 4,
@@ -311,11 +324,7 @@ impl<'a> Scanner<'a> {
                 "headers" => 128,
                 _ => return None,
             };
-            if seen & bit != 0 {
-                return None;
-            }
-            seen |= bit;
-            match bit {
+            match seen.first(field)? {
                 1 => topic = s.nullable(Self::string)?,
                 2 => partition = Some(s.integer()?),
                 4 => offset = Some(s.integer()?),
@@ -388,6 +397,7 @@ fn has_control(bytes: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::leaked;
     use super::super::{from_wire, wire, BorrowedEvent, SOURCE_MSK};
     use super::*;
     use crate::record::KafkaRecordRef;
@@ -418,12 +428,7 @@ mod tests {
             .records()
             .expect("the test events' partitions fit")
             .into_iter()
-            .map(|r| KafkaRecordRef {
-                topic: Box::leak(r.topic.to_owned().into_boxed_str()),
-                key: r.key.map(|k| &*Box::leak(k.to_owned().into_boxed_str())),
-                value: r.value.map(|v| &*Box::leak(v.to_owned().into_boxed_str())),
-                ..r
-            })
+            .map(leaked)
             .collect();
         (source.map(str::to_owned), records)
     }
