@@ -429,6 +429,9 @@ impl<'de> Deserialize<'de> for Millis {
 /// 2^53: integers up to here are exact in an `f64`.
 const EXACT_F64_INTEGERS: f64 = 9_007_199_254_740_992.0;
 
+/// Seconds well inside chrono's range (which ends in the year 262143).
+const CHRONO_SAFE_SECONDS: f64 = 1e12;
+
 /// Epoch milliseconds from the number a timestamp reads as.
 fn millis<E: de::Error>(input: f64) -> Result<i64, E> {
     // aws_lambda_events splits the number's decimal text at the point; a
@@ -451,6 +454,10 @@ fn millis<E: de::Error>(input: f64) -> Result<i64, E> {
     }
     let seconds = whole as f64 / 1000.0;
     let milliseconds = (seconds.fract() * 1000f64) as u32;
+    if seconds < CHRONO_SAFE_SECONDS {
+        // Where chrono's range check cannot fail, its result is this sum.
+        return Ok(seconds as i64 * 1000 + i64::from(milliseconds));
+    }
     Utc.timestamp_opt(seconds as i64, milliseconds * 1_000_000)
         .latest()
         .map(|t| t.timestamp_millis())
@@ -620,6 +627,24 @@ mod tests {
                     "{err}"
                 );
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any whole-millisecond timestamp, on either side of where the
+        /// sum stands in for chrono, reads as aws_lambda_events reads it.
+        #[test]
+        fn any_timestamp_reads_as_aws_lambda_events_reads_it(
+            ms in proptest::prop_oneof![
+                0u64..5_000_000_000_000,
+                999_999_000_000_000u64..1_000_001_000_000_000,
+                0u64..=(1 << 53),
+            ]
+        ) {
+            let payload = with_record(&OK.replace("1795615200123", &ms.to_string()));
+            let ours = borrowed(payload.as_bytes()).map(|r| r[0].timestamp_ms);
+            let theirs = owned(payload.as_bytes()).map(|r| r[0].timestamp_ms);
+            proptest::prop_assert_eq!(ours, theirs, "{}", ms);
         }
     }
 

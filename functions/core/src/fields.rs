@@ -5,7 +5,7 @@
 //! wrong and how, in a sentence a person reads in `dead_letters.detail`.
 
 use std::borrow::Cow;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use chrono::DateTime;
 use uuid::Uuid;
@@ -140,12 +140,42 @@ pub fn integer(name: &str, value: Json<'_>, min: i64, max: i64) -> Result<i64, R
 /// An IPv4 or IPv6 address in text form.
 pub fn ip_address(name: &str, value: Json<'_>) -> Result<IpAddr, Rejection> {
     let s = string(name, value)?;
+    if let Some(v4) = dotted_quad(&s) {
+        return Ok(IpAddr::V4(v4));
+    }
     s.parse::<IpAddr>().map_err(|_| {
         Rejection::invalid(
             name,
             format_args!("is not an IPv4 or IPv6 address: {}", quote(&s)),
         )
     })
+}
+
+/// An IPv4 address in its usual spelling, four decimal numbers of up to
+/// 255 without leading zeros, read directly; `None` for anything else,
+/// which the standard parser reads (tests hold the two to the same).
+fn dotted_quad(text: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut rest = text.as_bytes();
+    for (i, octet) in octets.iter_mut().enumerate() {
+        if i > 0 {
+            rest = rest.strip_prefix(b".")?;
+        }
+        let n = rest
+            .iter()
+            .take(4)
+            .take_while(|d| d.is_ascii_digit())
+            .count();
+        if n == 0 || n > 3 || (n > 1 && rest[0] == b'0') {
+            return None;
+        }
+        let value = rest[..n]
+            .iter()
+            .fold(0u16, |v, &d| v * 10 + u16::from(d - b'0'));
+        *octet = u8::try_from(value).ok()?;
+        rest = &rest[n..];
+    }
+    rest.is_empty().then_some(Ipv4Addr::from(octets))
 }
 
 /// One of `allowed`, matched case-insensitively after trimming; returns the
@@ -156,11 +186,20 @@ pub fn one_of(
     allowed: &'static [&'static str],
 ) -> Result<&'static str, Rejection> {
     let s = string(name, value)?;
-    let trimmed = s.trim();
+    // Producers mostly send the stored spelling itself, which a plain
+    // comparison finds first; the trimmed, case-blind one finds the same
+    // entry, as no two entries differ only in case.
     allowed
         .iter()
         .copied()
-        .find(|a| a.eq_ignore_ascii_case(trimmed))
+        .find(|a| *a == s)
+        .or_else(|| {
+            let trimmed = s.trim();
+            allowed
+                .iter()
+                .copied()
+                .find(|a| a.eq_ignore_ascii_case(trimmed))
+        })
         .ok_or_else(|| {
             Rejection::invalid(
                 name,
@@ -174,17 +213,20 @@ pub fn one_of(
 /// milliseconds, within [2000-01-01, 2100-01-01).
 pub fn timestamp(name: &str, value: Json<'_>) -> Result<i64, Rejection> {
     let ms = match value {
-        Json::Str(s) => DateTime::parse_from_rfc3339(s.trim())
-            .map_err(|_| {
-                Rejection::invalid(
-                    name,
-                    format_args!(
-                        "is not an RFC 3339 time with a zone (like 2026-11-25T14:00:00.123Z): {}",
-                        quote(&s)
-                    ),
-                )
-            })?
-            .timestamp_millis(),
+        Json::Str(s) => match rfc3339_millis(s.trim()) {
+            Some(ms) => ms,
+            None => DateTime::parse_from_rfc3339(s.trim())
+                .map_err(|_| {
+                    Rejection::invalid(
+                        name,
+                        format_args!(
+                            "is not an RFC 3339 time with a zone (like 2026-11-25T14:00:00.123Z): {}",
+                            quote(&s)
+                        ),
+                    )
+                })?
+                .timestamp_millis(),
+        },
         Json::UInt(n) => i64::try_from(n).unwrap_or(i64::MAX),
         Json::Int(n) => n,
         other => {
@@ -209,6 +251,79 @@ pub fn timestamp(name: &str, value: Json<'_>) -> Result<i64, Rejection> {
         ));
     }
     Ok(ms)
+}
+
+/// The usual spelling of an RFC 3339 time, `2026-11-25T14:00:00.123Z` (a
+/// fraction of 1 to 9 digits or none; `Z` or `±HH:MM`), read straight into
+/// epoch milliseconds, sub-millisecond digits dropped as chrono drops them.
+/// `None` for any other text, which chrono reads (lower-case `t` and `z`, a
+/// space for `T`, a leap second, more fraction digits, and every error);
+/// tests hold the two to the same result.
+fn rfc3339_millis(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    let fixed: &[u8; 19] = bytes.first_chunk()?;
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0, |n: i64, &d| {
+            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+        })
+    };
+    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if separators.iter().any(|&(at, want)| fixed[at] != want) {
+        return None;
+    }
+    let year = number(&fixed[..4])?;
+    let month = number(&fixed[5..7])?;
+    let day = number(&fixed[8..10])?;
+    let hour = number(&fixed[11..13])?;
+    let minute = number(&fixed[14..16])?;
+    let second = number(&fixed[17..19])?;
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    if !(1..=month_days).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let mut rest = &bytes[19..];
+    let mut millis = 0;
+    if let [b'.', fraction @ ..] = rest {
+        let n = fraction.iter().take_while(|d| d.is_ascii_digit()).count();
+        if !(1..=9).contains(&n) {
+            return None;
+        }
+        let kept = &fraction[..n.min(3)];
+        millis = number(kept)? * 10i64.pow(3 - kept.len() as u32);
+        rest = &fraction[n..];
+    }
+    let offset_minutes = match *rest {
+        [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let (h, m) = (number(&[h1, h2])?, number(&[m1, m2])?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            if sign == b'+' {
+                h * 60 + m
+            } else {
+                -(h * 60 + m)
+            }
+        }
+        _ => return None,
+    };
+    // Days since 1970-01-01 of a proleptic Gregorian date (the civil-days
+    // algorithm: years start in March, so the leap day comes last).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    let minutes = (days * 24 + hour) * 60 + minute - offset_minutes;
+    Some(minutes * 60_000 + second * 1000 + millis)
 }
 
 /// An object's members, or `invalid_field`.
@@ -327,6 +442,77 @@ mod tests {
             timestamp("t", Json::UInt(MIN_TIMESTAMP_MS as u64)).unwrap(),
             MIN_TIMESTAMP_MS
         );
+    }
+
+    fn chrono_millis(text: &str) -> Option<i64> {
+        DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| t.timestamp_millis())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        /// Times as producers write them (any instant from 0001 to 9999,
+        /// any offset, 0 to 9 fraction digits, `Z` or not) are read
+        /// directly, to the millisecond chrono reads.
+        #[test]
+        fn usual_rfc3339_times_are_read_as_chrono_reads_them(
+            secs in -62_135_596_800i64..253_402_300_799,
+            nanos in 0u32..1_000_000_000,
+            offset_minutes in -1439i32..=1439,
+            digits in 0usize..=9,
+            zulu in proptest::prelude::any::<bool>(),
+        ) {
+            let utc = DateTime::from_timestamp(secs, nanos).unwrap();
+            let (clock, zone) = if zulu {
+                (utc.format("%Y-%m-%dT%H:%M:%S").to_string(), "Z".to_owned())
+            } else {
+                let east = chrono::FixedOffset::east_opt(offset_minutes * 60).unwrap();
+                let m = offset_minutes.abs();
+                let sign = if offset_minutes < 0 { '-' } else { '+' };
+                (
+                    utc.with_timezone(&east).format("%Y-%m-%dT%H:%M:%S").to_string(),
+                    format!("{sign}{:02}:{:02}", m / 60, m % 60),
+                )
+            };
+            let fraction = format!("{nanos:09}");
+            let text = match digits {
+                0 => format!("{clock}{zone}"),
+                n => format!("{clock}.{}{zone}", &fraction[..n]),
+            };
+            let want = chrono_millis(&text);
+            proptest::prop_assert!(want.is_some(), "{}", text);
+            proptest::prop_assert_eq!(rfc3339_millis(&text), want, "{}", text);
+        }
+
+        /// Text near that shape: whatever is read directly, chrono reads
+        /// the same.
+        #[test]
+        fn what_is_read_directly_chrono_reads_the_same(
+            text in "[0-9]{4}-[0-3][0-9]-[0-3][0-9][Tt ][0-2][0-9]:[0-6][0-9]:[0-6][0-9](\\.[0-9]{0,11})?(Z|z|[+-][0-2][0-9]:[0-6][0-9]|[+-][0-9]{4}|)"
+        ) {
+            if let Some(ms) = rfc3339_millis(&text) {
+                proptest::prop_assert_eq!(Some(ms), chrono_millis(&text), "{}", text);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Every IPv4 address in its usual spelling is read directly, and
+        /// whatever is read directly the standard parser reads the same.
+        #[test]
+        fn addresses_are_read_as_the_standard_parser_reads_them(
+            octets in proptest::prelude::any::<[u8; 4]>(),
+            near in "([0-9]{1,4}\\.){3}[0-9]{1,4}|[0-9]{0,4}(\\.[0-9]{0,4}){0,4}[.:a ]?",
+        ) {
+            let text = Ipv4Addr::from(octets).to_string();
+            proptest::prop_assert_eq!(dotted_quad(&text), Some(Ipv4Addr::from(octets)));
+            match dotted_quad(&near) {
+                Some(v4) => proptest::prop_assert_eq!(Ok(IpAddr::V4(v4)), near.parse::<IpAddr>()),
+                None => proptest::prop_assert!(near.parse::<Ipv4Addr>().is_err(), "{}", near),
+            }
+        }
     }
 
     #[test]

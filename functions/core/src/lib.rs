@@ -23,6 +23,7 @@ pub mod lambda;
 pub mod logs;
 pub mod reason;
 pub mod record;
+mod scan;
 pub mod schema;
 pub mod secrets;
 pub mod sink;

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::fields::{self, optional, required};
 use crate::json::{BorrowedStr, Json};
 use crate::reason::{ReasonCode, Rejection};
+use crate::scan::{Scanner, Seen};
 use crate::topics::LogKind;
 
 /// Accepted `event_type` values of auth logs.
@@ -198,9 +199,71 @@ pub fn to_row(kind: LogKind, text: &str, at: Position) -> Result<LogRow, Rejecti
     }
 }
 
+/// The fields of one log kind: read by serde_json, or, for a document the
+/// shared fast reader ([`crate::scan`]) reads, by [`Fields::scan`].
+trait Fields<'a>: Deserialize<'a> {
+    /// The fields of an object, as serde_json would read them; `None` for
+    /// whatever the fast reader leaves to serde_json.
+    fn scan(s: &mut Scanner<'a>) -> Option<Self>;
+}
+
+/// A field's value as the fast reader reads it (`null` is read before).
+trait FieldValue<'a>: Sized {
+    fn scan(s: &mut Scanner<'a>) -> Option<Self>;
+}
+
+impl<'a> FieldValue<'a> for Json<'a> {
+    fn scan(s: &mut Scanner<'a>) -> Option<Self> {
+        s.json()
+    }
+}
+
+/// Declares the fields of a log kind: a struct serde derives a reader for,
+/// each field optional (absent and `null` are both `None`; a field twice is
+/// an error; other fields are skipped), and the fast reader of the same.
+macro_rules! log_fields {
+    ($name:ident { $($field:ident: $ty:ident),* $(,)? }) => {
+        #[derive(Debug, Default, PartialEq, Deserialize)]
+        struct $name<'a> {
+            $(
+                #[serde(borrow)]
+                $field: Option<$ty<'a>>,
+            )*
+        }
+
+        impl<'a> Fields<'a> for $name<'a> {
+            fn scan(s: &mut Scanner<'a>) -> Option<Self> {
+                /// One bit a field, for [`Seen`].
+                #[allow(non_camel_case_types)]
+                enum Bit { $($field),* }
+                let mut fields = Self::default();
+                let mut seen = Seen::default();
+                s.members(|s, name| {
+                    match &*name {
+                        $(
+                            stringify!($field) => {
+                                seen.first(1 << Bit::$field as u32)?;
+                                fields.$field = s.nullable(<$ty>::scan)?;
+                            }
+                        )*
+                        _ => {
+                            s.json()?;
+                        }
+                    }
+                    Some(())
+                })?;
+                Some(fields)
+            }
+        }
+    };
+}
+
 /// Reads the top-level object into `T`, telling `invalid_json` from
 /// `not_an_object`.
-fn read_object<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, Rejection> {
+fn read_object<'a, T: Fields<'a>>(text: &'a str) -> Result<T, Rejection> {
+    if let Some(fields) = Scanner::whole(text, T::scan) {
+        return Ok(fields);
+    }
     let first = text
         .trim_start_matches([' ', '\t', '\n', '\r'])
         .as_bytes()
@@ -255,29 +318,18 @@ fn opt<'a, T>(
     optional(value).map(check).transpose().map(unset_if_none)
 }
 
-#[derive(Deserialize)]
-struct AuthFields<'a> {
-    #[serde(borrow)]
-    event_id: Option<Json<'a>>,
-    #[serde(borrow)]
-    user_id: Option<Json<'a>>,
-    #[serde(borrow)]
-    timestamp: Option<Json<'a>>,
-    #[serde(borrow)]
-    event_type: Option<Json<'a>>,
-    #[serde(borrow)]
-    success: Option<Json<'a>>,
-    #[serde(borrow)]
-    ip_address: Option<Json<'a>>,
-    #[serde(borrow)]
-    auth_method: Option<Json<'a>>,
-    #[serde(borrow)]
-    failure_reason: Option<Json<'a>>,
-    #[serde(borrow)]
-    user_agent: Option<Json<'a>>,
-    #[serde(borrow)]
-    geo: Option<Json<'a>>,
-}
+log_fields!(AuthFields {
+    event_id: Json,
+    user_id: Json,
+    timestamp: Json,
+    event_type: Json,
+    success: Json,
+    ip_address: Json,
+    auth_method: Json,
+    failure_reason: Json,
+    user_agent: Json,
+    geo: Json,
+});
 
 /// Validates an auth log.
 pub fn auth_row(text: &str, at: Position) -> Result<AuthRow, Rejection> {
@@ -333,25 +385,16 @@ pub fn auth_row(text: &str, at: Position) -> Result<AuthRow, Rejection> {
     })
 }
 
-#[derive(Deserialize)]
-struct SessionFields<'a> {
-    #[serde(borrow)]
-    session_id: Option<Json<'a>>,
-    #[serde(borrow)]
-    user_id: Option<Json<'a>>,
-    #[serde(borrow)]
-    timestamp: Option<Json<'a>>,
-    #[serde(borrow)]
-    event_type: Option<Json<'a>>,
-    #[serde(borrow)]
-    ip_address: Option<Json<'a>>,
-    #[serde(borrow)]
-    device: Option<Json<'a>>,
-    #[serde(borrow)]
-    duration_ms: Option<Json<'a>>,
-    #[serde(borrow)]
-    pages_viewed: Option<Json<'a>>,
-}
+log_fields!(SessionFields {
+    session_id: Json,
+    user_id: Json,
+    timestamp: Json,
+    event_type: Json,
+    ip_address: Json,
+    device: Json,
+    duration_ms: Json,
+    pages_viewed: Json,
+});
 
 /// Validates a session log.
 pub fn session_row(text: &str, at: Position) -> Result<SessionRow, Rejection> {
@@ -404,25 +447,16 @@ pub fn session_row(text: &str, at: Position) -> Result<SessionRow, Rejection> {
     })
 }
 
-#[derive(Deserialize)]
-struct ActivityFields<'a> {
-    #[serde(borrow)]
-    event_id: Option<Json<'a>>,
-    #[serde(borrow)]
-    user_id: Option<Json<'a>>,
-    #[serde(borrow)]
-    session_id: Option<Json<'a>>,
-    #[serde(borrow)]
-    timestamp: Option<Json<'a>>,
-    #[serde(borrow)]
-    action: Option<Json<'a>>,
-    #[serde(borrow)]
-    resource: Option<Json<'a>>,
-    #[serde(borrow)]
-    duration_ms: Option<Json<'a>>,
-    #[serde(borrow)]
-    metadata: Option<Metadata<'a>>,
-}
+log_fields!(ActivityFields {
+    event_id: Json,
+    user_id: Json,
+    session_id: Json,
+    timestamp: Json,
+    action: Json,
+    resource: Json,
+    duration_ms: Json,
+    metadata: Metadata,
+});
 
 /// Validates an activity log.
 pub fn activity_row(text: &str, at: Position) -> Result<ActivityRow, Rejection> {
@@ -472,8 +506,7 @@ fn metadata(field: Metadata<'_>) -> Result<BTreeMap<String, String>, Rejection> 
         }
     };
     let mut out = BTreeMap::new();
-    for (key, value) in members {
-        let text = value.get();
+    for (key, text) in members {
         let stored = match text.as_bytes().first() {
             // A string without escapes is its text between the quotes.
             Some(b'"') if !text.contains('\\') => text[1..text.len() - 1].to_owned(),
@@ -499,9 +532,24 @@ fn metadata(field: Metadata<'_>) -> Result<BTreeMap<String, String>, Rejection> 
 /// The `metadata` member, read in the document's single pass: its members
 /// with their values left as raw JSON text or, when it is not an object,
 /// the JSON type it is (named as [`Json::type_name`] names it).
+#[derive(Debug, PartialEq)]
 enum Metadata<'a> {
-    Members(Vec<(Cow<'a, str>, &'a RawValue)>),
+    Members(Vec<(Cow<'a, str>, &'a str)>),
     NotObject(&'static str),
+}
+
+impl<'a> FieldValue<'a> for Metadata<'a> {
+    fn scan(s: &mut Scanner<'a>) -> Option<Self> {
+        if s.peek()? != b'{' {
+            return s.json().map(|v| Metadata::NotObject(v.type_name()));
+        }
+        let mut members = Vec::new();
+        s.members(|s, key| {
+            members.push((key, s.raw_scalar()?));
+            Some(())
+        })?;
+        Some(Metadata::Members(members))
+    }
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Metadata<'a> {
@@ -516,7 +564,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Metadata<'a> {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut members = Vec::new();
                 while let Some(BorrowedStr(k)) = map.next_key::<BorrowedStr<'de>>()? {
-                    members.push((k, map.next_value::<&'de RawValue>()?));
+                    members.push((k, map.next_value::<&'de RawValue>()?.get()));
                 }
                 Ok(Metadata::Members(members))
             }
@@ -564,6 +612,111 @@ mod tests {
                 offset: 0,
             },
         )
+    }
+
+    /// Logs in the shapes producers send, and some they should not: every
+    /// field, `null`s, whitespace between tokens, escapes in names and
+    /// values, a nested object with a member twice, unknown fields holding
+    /// objects and arrays, strings on either side of the length where the
+    /// search for their end turns to `memchr`, and metadata of every scalar.
+    const AUTH: &str = concat!(
+        r#"{"event_id":"6f9619ff-8b86-4011-b42d-00c04fc964ff","user_id":"u\u00e9-1","#,
+        r#""timestamp":"2026-11-25T14:00:00.123Z","event_type":"login","success":true,"#,
+        "\n\t\"ip_address\" : \"10.0.0.1\" , \"auth_method\":null,\"failure_reason\":\"bad \\\"pw\\\"\",",
+        r#""user_agent":"Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/120.0","#,
+        r#""geo":{"country":"de","city":"Köln","city":"Bonn"},"x":{"y":[1,{"z":[]},"w"]},"n":false}"#,
+        "\r\n",
+    );
+    const SESSION: &str = concat!(
+        r#"{"session_id":"e6fd60d6-363b-4289-8f42-488a98bbf7a0","user_id":"user-0001","#,
+        r#""timestamp":1795615200123,"event_type":"session_end","ip_address":"::1","#,
+        r#""device":{"type":"Mobile","os":"iOS","browser":null},"duration_ms":360000,"#,
+        r#""pages_viewed":0,"dev\u0069ce2":{}}"#,
+    );
+    const ACTIVITY: &str = concat!(
+        r#" {"event_id":"c91b424a-4e0f-4805-a58d-5d7788a8c480","user_id":"u","session_id":null,"#,
+        r#""timestamp":"2026-11-25T16:00:00+02:00","action":"click","resource":"/p/1?q=a%20b","#,
+        r#""duration_ms":12,"metadata":{"price":1.50,"q":"a\"b","ok":true,"n":-3e2,"q":"last","z":null}}"#,
+    );
+
+    /// What the fast reader reads of `text`, checked against serde_json:
+    /// whatever it reads, serde_json reads the same. `true` if it read it.
+    fn read_alike<'a, T: Fields<'a> + PartialEq + std::fmt::Debug>(text: &'a str) -> bool {
+        match Scanner::whole(text, T::scan) {
+            Some(fast) => {
+                assert_eq!(Some(fast), serde_json::from_str::<T>(text).ok(), "{text}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn the_fast_reader_reads_logs_as_serde_json_does() {
+        assert!(read_alike::<AuthFields>(AUTH));
+        assert!(read_alike::<SessionFields>(SESSION));
+        assert!(read_alike::<ActivityFields>(ACTIVITY));
+        let f: AuthFields = read_object(AUTH).unwrap();
+        assert_eq!(f.user_id, Some(Json::Str("ué-1".into())));
+        assert_eq!(f.failure_reason, Some(Json::Str("bad \"pw\"".into())));
+        assert_eq!(f.auth_method, None);
+        let Some(Json::Object(geo)) = f.geo else {
+            panic!("geo is an object")
+        };
+        assert_eq!(
+            geo.len(),
+            3,
+            "both cities are kept; the last one wins later"
+        );
+        let f: ActivityFields = read_object(ACTIVITY).unwrap();
+        let Some(Metadata::Members(members)) = f.metadata else {
+            panic!("metadata is an object")
+        };
+        assert_eq!(members[0], ("price".into(), "1.50"));
+        assert_eq!(members[1], ("q".into(), r#""a\"b""#));
+        assert_eq!(members[3], ("n".into(), "-3e2"));
+    }
+
+    /// Every one-byte edit of each log: what the fast reader reads,
+    /// serde_json reads into the same fields (so the same row or rejection
+    /// follows); what it does not read is left to serde_json.
+    #[test]
+    fn what_the_fast_reader_reads_serde_json_reads_the_same() {
+        fn count<'a, T: Fields<'a> + PartialEq + std::fmt::Debug>(
+            edits: &'a [String],
+        ) -> (usize, usize) {
+            let read = edits.iter().filter(|e| read_alike::<T>(e)).count();
+            (read, edits.len() - read)
+        }
+        for (read, left) in [
+            count::<AuthFields>(&crate::scan::one_byte_edits(AUTH)),
+            count::<SessionFields>(&crate::scan::one_byte_edits(SESSION)),
+            count::<ActivityFields>(&crate::scan::one_byte_edits(ACTIVITY)),
+        ] {
+            // Both branches are taken many times: whitespace and digit
+            // edits stay readable, broken syntax is left to serde_json.
+            assert!(read > 1_000 && left > 1_000, "read {read}, left {left}");
+        }
+    }
+
+    #[test]
+    fn gives_up_on_what_it_does_not_read() {
+        for text in [
+            r#"{"user_id":"a","user_id":"b"}"#,
+            r#"{"user_id":null,"user_id":"b"}"#,
+            r#"{"user_id":"a","timestamp":1.5}"#,
+            r#"{"user_id":"a","other":-1}"#,
+            r#"{"user_id":"a"} x"#,
+            r#"{"user_id":"a\x"}"#,
+            "{\"user_id\":\"a\tb\"}",
+            r#"["user_id"]"#,
+        ] {
+            assert!(!read_alike::<AuthFields>(text), "{text}");
+        }
+        // Unknown fields repeat freely, as serde skips them.
+        assert!(read_alike::<AuthFields>(r#"{"a":1,"a":2}"#));
+        assert!(!read_alike::<ActivityFields>(r#"{"metadata":{"a":{}}}"#));
+        assert!(read_alike::<ActivityFields>(r#"{"metadata":[1]}"#));
     }
 
     #[test]

@@ -1,0 +1,484 @@
+//! A JSON reader for the common case, ahead of serde_json.
+//!
+//! Two documents make up nearly all of the hot path's parsing: the
+//! invocation payload (`event`) and each record's log (`logs`). Each has a
+//! fast path built on this reader, which reads a strict subset of what
+//! serde_json accepts: strings (a slice of the input when they hold no
+//! escape; one with escapes is cut out and read by serde_json), whole
+//! numbers without sign, fraction or exponent, `true`, `false`, `null`,
+//! objects and arrays nested a few levels. On anything else a reader
+//! returns `None`, and serde_json reads the whole document instead, so
+//! what is accepted, and every error message, stay serde_json's: the fast
+//! paths never report an error of their own.
+//!
+//! Strings are where the time goes. serde_json looks for the end of one 8
+//! bytes at a time through its general deserializer; [`stop`] looks at the
+//! first 16 bytes 8 at a time in a `u64` and finds the end of a longer one
+//! with `memchr` (16 or 32 bytes at a time).
+
+use std::borrow::Cow;
+
+use crate::json::Json;
+
+/// Most digits read as a whole number: 18 always fit an `i64`.
+const MAX_DIGITS: usize = 18;
+
+/// How many bytes of a string are looked at 8 at a time before `memchr`.
+const SHORT: usize = 16;
+
+/// How deep [`Scanner::json`] reads objects and arrays inside each other
+/// (serde_json's own limit is 128).
+const MAX_DEPTH: usize = 16;
+
+/// The bytes a string is read up to: its closing quote, an escape, a
+/// control character.
+static STOPS: [bool; 256] = {
+    let mut ends = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        ends[b] = true;
+        b += 1;
+    }
+    ends[b'"' as usize] = true;
+    ends[b'\\' as usize] = true;
+    ends
+};
+
+/// Which of an object's fields (one bit each) have been read.
+#[derive(Default)]
+pub(crate) struct Seen(u32);
+
+impl Seen {
+    /// `field` the first time it is met; `None` the second, as serde
+    /// refuses a repeated field (and the fast path gives up).
+    pub(crate) fn first(&mut self, field: u32) -> Option<u32> {
+        if self.0 & field != 0 {
+            return None;
+        }
+        self.0 |= field;
+        Some(field)
+    }
+}
+
+/// A position in a JSON text, read forwards.
+pub(crate) struct Scanner<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    /// Reads all of `text` with `read`: only whitespace may follow what it
+    /// reads.
+    pub(crate) fn whole<T>(text: &'a str, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        let mut s = Scanner {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+        };
+        let value = read(&mut s)?;
+        s.ws();
+        (s.pos == s.bytes.len()).then_some(value)
+    }
+
+    /// Skips JSON whitespace.
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    /// The next byte after whitespace, not consumed.
+    pub(crate) fn peek(&mut self) -> Option<u8> {
+        // Most tokens follow the last without whitespace.
+        match *self.bytes.get(self.pos)? {
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                self.ws();
+                self.bytes.get(self.pos).copied()
+            }
+            b => Some(b),
+        }
+    }
+
+    /// The next byte after whitespace, consumed.
+    fn next(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    /// Consumes `want` (after whitespace) or gives up.
+    fn eat(&mut self, want: u8) -> Option<()> {
+        (self.next()? == want).then_some(())
+    }
+
+    /// Consumes `want` if it comes next (after whitespace).
+    pub(crate) fn eat_if(&mut self, want: u8) -> bool {
+        let found = self.peek() == Some(want);
+        self.pos += usize::from(found);
+        found
+    }
+
+    /// Consumes `word` (`true`, `false`, `null`) if it comes next.
+    fn word(&mut self, word: &[u8]) -> bool {
+        self.ws();
+        let found = self.bytes[self.pos..].starts_with(word);
+        self.pos += if found { word.len() } else { 0 };
+        found
+    }
+
+    /// Consumes `null` if it comes next.
+    pub(crate) fn null(&mut self) -> bool {
+        self.word(b"null")
+    }
+
+    /// `null`, or what `read` reads.
+    pub(crate) fn nullable<T>(
+        &mut self,
+        read: impl FnOnce(&mut Self) -> Option<T>,
+    ) -> Option<Option<T>> {
+        if self.null() {
+            Some(None)
+        } else {
+            read(self).map(Some)
+        }
+    }
+
+    /// A string: a slice of the input if it has no escapes.
+    pub(crate) fn string(&mut self) -> Option<Cow<'a, str>> {
+        self.eat(b'"')?;
+        let start = self.pos;
+        let rest = &self.bytes[start..];
+        let len = stop(rest)?;
+        match rest.get(len)? {
+            b'"' => {
+                self.pos = start + len + 1;
+                self.text.get(start..start + len).map(Cow::Borrowed)
+            }
+            b'\\' => self.escaped(start - 1, start + len),
+            _ => None,
+        }
+    }
+
+    /// A string with an escape at `escape`, from its opening quote at
+    /// `open`: finds its closing quote, then has serde_json read it, so
+    /// escapes (and control characters) mean what they mean there.
+    fn escaped(&mut self, open: usize, mut escape: usize) -> Option<Cow<'a, str>> {
+        let close = loop {
+            // Step over the escaped byte: `\"` does not end the string.
+            let from = escape + 2;
+            let at = from + memchr::memchr2(b'"', b'\\', self.bytes.get(from..)?)?;
+            if self.bytes[at] == b'"' {
+                break at;
+            }
+            escape = at;
+        };
+        let text: String = serde_json::from_str(self.text.get(open..=close)?).ok()?;
+        self.pos = close + 1;
+        Some(Cow::Owned(text))
+    }
+
+    /// An object, calling `member` on each name with the value next.
+    pub(crate) fn members(
+        &mut self,
+        mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(b'{')?;
+        if self.eat_if(b'}') {
+            return Some(());
+        }
+        loop {
+            let name = self.string()?;
+            self.eat(b':')?;
+            member(self, name)?;
+            match self.next()? {
+                b',' => {}
+                b'}' => return Some(()),
+                _ => return None,
+            }
+        }
+    }
+
+    /// An array, calling `element` with each element next.
+    pub(crate) fn elements(
+        &mut self,
+        mut element: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(b'[')?;
+        if self.eat_if(b']') {
+            return Some(());
+        }
+        loop {
+            element(self)?;
+            match self.next()? {
+                b',' => {}
+                b']' => return Some(()),
+                _ => return None,
+            }
+        }
+    }
+
+    /// A whole number: `0` or up to 18 digits without a leading zero, not
+    /// followed by a fraction or an exponent. No whitespace is skipped.
+    pub(crate) fn digits(&mut self) -> Option<u64> {
+        let rest = &self.bytes[self.pos..];
+        let n = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if n == 0 || n > MAX_DIGITS || (n > 1 && rest[0] == b'0') {
+            return None;
+        }
+        if let Some(b'.' | b'e' | b'E') = rest.get(n) {
+            return None;
+        }
+        self.pos += n;
+        Some(
+            rest[..n]
+                .iter()
+                .fold(0, |acc, d| acc * 10 + u64::from(d - b'0')),
+        )
+    }
+
+    /// A string of one whole number (see [`Self::digits`]), nothing else in it.
+    pub(crate) fn digits_in_string(&mut self) -> Option<u64> {
+        let text = self.string()?;
+        let mut inner = Scanner {
+            text: &text,
+            bytes: text.as_bytes(),
+            pos: 0,
+        };
+        let n = inner.digits()?;
+        (inner.pos == text.len()).then_some(n)
+    }
+
+    /// Any value, as [`Json`] holds it (an array's elements are read and
+    /// dropped).
+    pub(crate) fn json(&mut self) -> Option<Json<'a>> {
+        self.json_within(MAX_DEPTH)
+    }
+
+    fn json_within(&mut self, depth: usize) -> Option<Json<'a>> {
+        let inner = depth.checked_sub(1)?;
+        Some(match self.peek()? {
+            b'"' => Json::Str(self.string()?),
+            b'{' => {
+                let mut members = Vec::new();
+                self.members(|s, name| {
+                    members.push((name, s.json_within(inner)?));
+                    Some(())
+                })?;
+                Json::Object(members)
+            }
+            b'[' => {
+                self.elements(|s| s.json_within(inner).map(drop))?;
+                Json::Array
+            }
+            b't' if self.word(b"true") => Json::Bool(true),
+            b'f' if self.word(b"false") => Json::Bool(false),
+            b'n' if self.null() => Json::Null,
+            _ => Json::UInt(self.digits()?),
+        })
+    }
+
+    /// The text of a scalar value (a string with its quotes and escapes, a
+    /// number as written, `true`, `false`, `null`), as serde_json's
+    /// `RawValue` holds it. Objects and arrays are left to serde_json.
+    pub(crate) fn raw_scalar(&mut self) -> Option<&'a str> {
+        let start = match self.peek()? {
+            b'"' => {
+                let start = self.pos;
+                self.string()?;
+                start
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = self.pos;
+                self.number()?;
+                start
+            }
+            _ => {
+                let start = self.pos;
+                if !(self.word(b"true") || self.word(b"false") || self.null()) {
+                    return None;
+                }
+                start
+            }
+        };
+        self.text.get(start..self.pos)
+    }
+
+    /// A number in JSON's grammar, skipped:
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    fn number(&mut self) -> Option<()> {
+        self.pos += usize::from(self.bytes.get(self.pos) == Some(&b'-'));
+        match self.bytes.get(self.pos)? {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => self.run_of_digits(),
+            _ => return None,
+        }
+        if self.bytes.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            self.some_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.bytes.get(self.pos) {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.bytes.get(self.pos) {
+                self.pos += 1;
+            }
+            self.some_digits()?;
+        }
+        Some(())
+    }
+
+    fn run_of_digits(&mut self) {
+        let rest = &self.bytes[self.pos..];
+        self.pos += rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    }
+
+    fn some_digits(&mut self) -> Option<()> {
+        let start = self.pos;
+        self.run_of_digits();
+        (self.pos > start).then_some(())
+    }
+}
+
+/// Where the first quote or backslash of `bytes` is; `None` if there is
+/// none, or a control character comes first (a string may not hold one).
+/// Names and most values end within a few bytes, sooner than a SIMD search
+/// starts paying: the first 16 bytes are looked at 8 at a time in a `u64`,
+/// and only a longer string goes to `memchr`.
+fn stop(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    let first = loop {
+        let Some(word) = bytes[at..].first_chunk::<8>() else {
+            // Fewer than 8 bytes left (only at the end of a text).
+            let tail = &bytes[at..];
+            break at + (0..tail.len()).find(|&i| STOPS[usize::from(tail[i])])?;
+        };
+        let stops = stops_in(u64::from_le_bytes(*word));
+        if stops != 0 {
+            break at + stops.trailing_zeros() as usize / 8;
+        }
+        at += 8;
+        if at == SHORT {
+            let len = at + memchr::memchr2(b'"', b'\\', &bytes[at..])?;
+            return (!has_control(&bytes[at..len])).then_some(len);
+        }
+    };
+    (bytes[first] >= 0x20).then_some(first)
+}
+
+/// The high bit of each byte of `word` that is a quote, a backslash or a
+/// control character. Bytes after the first one found may be marked
+/// wrongly (a borrow carries into them); the first is always right.
+fn stops_in(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    zero_bytes(word ^ (ONES * u64::from(b'"')))
+        | zero_bytes(word ^ (ONES * u64::from(b'\\')))
+        | below_space
+}
+
+/// Whether `bytes` holds a control character, which JSON strings may not.
+/// Written as the least byte, a reduction without an early exit, so that
+/// it compiles to SIMD (`pminub`, `uminv`) rather than a test a byte.
+fn has_control(bytes: &[u8]) -> bool {
+    bytes.iter().fold(u8::MAX, |least, &b| least.min(b)) < 0x20
+}
+
+/// Every edit of one byte of `base`: deleting it, or inserting or putting
+/// in its place a byte that matters to JSON. The fast paths' tests read
+/// each edit both ways.
+#[cfg(test)]
+pub(crate) fn one_byte_edits(base: &str) -> Vec<String> {
+    let inserts = b" \t\n\"\\,:{}[]0159-.eEntf\x01";
+    let mut edits = Vec::new();
+    for i in 0..=base.len() {
+        let (head, tail) = base.as_bytes().split_at(i);
+        if let Some((_, rest)) = tail.split_first() {
+            edits.push([head, rest].concat());
+        }
+        for &b in inserts {
+            edits.push([head, &[b], tail].concat());
+            if let Some((_, rest)) = tail.split_first() {
+                edits.push([head, &[b], rest].concat());
+            }
+        }
+    }
+    // Edits inside a multi-byte character are not text; they are not read.
+    edits
+        .into_iter()
+        .filter_map(|e| String::from_utf8(e).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// `stop` finds what a byte-by-byte search finds, at every length
+        /// around the 8-byte words and the turn to `memchr`, whatever byte
+        /// (or none) ends the string, and gives up on a control character.
+        #[test]
+        fn stop_finds_the_first_quote_escape_or_control_character(
+            plain in proptest::collection::vec(
+                proptest::sample::select(b"aZ9 ~\x7f\x80\xff".to_vec()),
+                0..48,
+            ),
+            rest in proptest::collection::vec(
+                proptest::sample::select(b"a~\x80\"\\\x00\x1f\x20\t".to_vec()),
+                0..12,
+            ),
+        ) {
+            let body = [plain, rest].concat();
+            let want = body
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .filter(|&i| body[i] >= 0x20);
+            proptest::prop_assert_eq!(stop(&body), want);
+        }
+
+        /// A value read as `Json` is what serde_json reads, and a raw
+        /// scalar is the text serde_json's `RawValue` keeps.
+        #[test]
+        fn values_read_as_serde_json_reads_them(
+            text in r#"[ \t]?(-?(0|[1-9][0-9]{0,20})(\.[0-9]{0,2})?([eE][+-]?[0-9]{0,2})?|"[a\\"u0-9]{0,6}"|true|false|null|tru|\{\}|\[\]|\[1,\{"a":2\}\]|\{"k":\[\]\})[ ]?"#
+        ) {
+            let fast = Scanner::whole(&text, Scanner::json);
+            let serde = serde_json::from_str::<Json>(&text);
+            if let Some(v) = &fast {
+                proptest::prop_assert_eq!(Some(v), serde.as_ref().ok(), "{}", text);
+            }
+            let raw = Scanner::whole(&text, Scanner::raw_scalar);
+            let serde_raw = serde_json::from_str::<&serde_json::value::RawValue>(&text);
+            if let Some(r) = raw {
+                proptest::prop_assert_eq!(Some(r), serde_raw.as_ref().ok().map(|v| v.get()), "{}", text);
+            }
+            // Scalars serde_json reads as `RawValue` are all read raw.
+            if let Ok(v) = serde_raw {
+                if !v.get().starts_with(['{', '[']) {
+                    proptest::prop_assert!(raw.is_some(), "{}", text);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gives_up_on_what_serde_json_reads_otherwise() {
+        for text in [
+            "-1",
+            "1.5",
+            "1e3",
+            "01",
+            "1234567890123456789",
+            "tru",
+            "[1.5]",
+        ] {
+            assert_eq!(Scanner::whole(text, Scanner::json), None, "{text}");
+        }
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert_eq!(Scanner::whole(&deep, Scanner::json), None);
+        let within = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert_eq!(Scanner::whole(&within, Scanner::json), Some(Json::Array));
+    }
+}
