@@ -151,6 +151,14 @@ pub fn ip_address(name: &str, value: Json<'_>) -> Result<IpAddr, Rejection> {
     })
 }
 
+/// The value of a run of ASCII digits (at most 4 here); `None` if a byte
+/// is not a digit.
+fn decimal(digits: &[u8]) -> Option<i64> {
+    digits.iter().try_fold(0, |n: i64, &d| {
+        d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+    })
+}
+
 /// An IPv4 address in its usual spelling, four decimal numbers of up to
 /// 255 without leading zeros, read directly; `None` for anything else,
 /// which the standard parser reads (tests hold the two to the same).
@@ -169,10 +177,7 @@ fn dotted_quad(text: &str) -> Option<Ipv4Addr> {
         if n == 0 || n > 3 || (n > 1 && rest[0] == b'0') {
             return None;
         }
-        let value = rest[..n]
-            .iter()
-            .fold(0u16, |v, &d| v * 10 + u16::from(d - b'0'));
-        *octet = u8::try_from(value).ok()?;
+        *octet = u8::try_from(decimal(&rest[..n])?).ok()?;
         rest = &rest[n..];
     }
     rest.is_empty().then_some(Ipv4Addr::from(octets))
@@ -213,20 +218,23 @@ pub fn one_of(
 /// milliseconds, within [2000-01-01, 2100-01-01).
 pub fn timestamp(name: &str, value: Json<'_>) -> Result<i64, Rejection> {
     let ms = match value {
-        Json::Str(s) => match rfc3339_millis(s.trim()) {
-            Some(ms) => ms,
-            None => DateTime::parse_from_rfc3339(s.trim())
-                .map_err(|_| {
-                    Rejection::invalid(
-                        name,
-                        format_args!(
-                            "is not an RFC 3339 time with a zone (like 2026-11-25T14:00:00.123Z): {}",
-                            quote(&s)
-                        ),
-                    )
-                })?
-                .timestamp_millis(),
-        },
+        Json::Str(s) => {
+            let text = s.trim();
+            match rfc3339_millis(text) {
+                Some(ms) => ms,
+                None => DateTime::parse_from_rfc3339(text)
+                    .map_err(|_| {
+                        Rejection::invalid(
+                            name,
+                            format_args!(
+                                "is not an RFC 3339 time with a zone (like 2026-11-25T14:00:00.123Z): {}",
+                                quote(&s)
+                            ),
+                        )
+                    })?
+                    .timestamp_millis(),
+            }
+        }
         Json::UInt(n) => i64::try_from(n).unwrap_or(i64::MAX),
         Json::Int(n) => n,
         other => {
@@ -262,21 +270,16 @@ pub fn timestamp(name: &str, value: Json<'_>) -> Result<i64, Rejection> {
 fn rfc3339_millis(text: &str) -> Option<i64> {
     let bytes = text.as_bytes();
     let fixed: &[u8; 19] = bytes.first_chunk()?;
-    let number = |digits: &[u8]| {
-        digits.iter().try_fold(0, |n: i64, &d| {
-            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
-        })
-    };
     let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
     if separators.iter().any(|&(at, want)| fixed[at] != want) {
         return None;
     }
-    let year = number(&fixed[..4])?;
-    let month = number(&fixed[5..7])?;
-    let day = number(&fixed[8..10])?;
-    let hour = number(&fixed[11..13])?;
-    let minute = number(&fixed[14..16])?;
-    let second = number(&fixed[17..19])?;
+    let year = decimal(&fixed[..4])?;
+    let month = decimal(&fixed[5..7])?;
+    let day = decimal(&fixed[8..10])?;
+    let hour = decimal(&fixed[11..13])?;
+    let minute = decimal(&fixed[14..16])?;
+    let second = decimal(&fixed[17..19])?;
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     let month_days = match month {
         2 if leap => 29,
@@ -296,13 +299,13 @@ fn rfc3339_millis(text: &str) -> Option<i64> {
             return None;
         }
         let kept = &fraction[..n.min(3)];
-        millis = number(kept)? * 10i64.pow(3 - kept.len() as u32);
+        millis = decimal(kept)? * 10i64.pow(3 - kept.len() as u32);
         rest = &fraction[n..];
     }
     let offset_minutes = match *rest {
         [b'Z'] => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-            let (h, m) = (number(&[h1, h2])?, number(&[m1, m2])?);
+            let (h, m) = (decimal(&[h1, h2])?, decimal(&[m1, m2])?);
             if h > 23 || m > 59 {
                 return None;
             }

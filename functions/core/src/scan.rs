@@ -44,6 +44,11 @@ static STOPS: [bool; 256] = {
     ends
 };
 
+/// JSON whitespace.
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
 /// Which of an object's fields (one bit each) have been read.
 #[derive(Default)]
 pub(crate) struct Seen(u32);
@@ -68,14 +73,18 @@ pub(crate) struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
-    /// Reads all of `text` with `read`: only whitespace may follow what it
-    /// reads.
-    pub(crate) fn whole<T>(text: &'a str, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
-        let mut s = Scanner {
+    fn new(text: &'a str) -> Self {
+        Scanner {
             text,
             bytes: text.as_bytes(),
             pos: 0,
-        };
+        }
+    }
+
+    /// Reads all of `text` with `read`: only whitespace may follow what it
+    /// reads.
+    pub(crate) fn whole<T>(text: &'a str, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        let mut s = Scanner::new(text);
         let value = read(&mut s)?;
         s.ws();
         (s.pos == s.bytes.len()).then_some(value)
@@ -83,7 +92,7 @@ impl<'a> Scanner<'a> {
 
     /// Skips JSON whitespace.
     fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
+        while self.bytes.get(self.pos).is_some_and(|&b| is_ws(b)) {
             self.pos += 1;
         }
     }
@@ -92,7 +101,7 @@ impl<'a> Scanner<'a> {
     pub(crate) fn peek(&mut self) -> Option<u8> {
         // Most tokens follow the last without whitespace.
         match *self.bytes.get(self.pos)? {
-            b' ' | b'\t' | b'\n' | b'\r' => {
+            b if is_ws(b) => {
                 self.ws();
                 self.bytes.get(self.pos).copied()
             }
@@ -240,11 +249,7 @@ impl<'a> Scanner<'a> {
     /// A string of one whole number (see [`Self::digits`]), nothing else in it.
     pub(crate) fn digits_in_string(&mut self) -> Option<u64> {
         let text = self.string()?;
-        let mut inner = Scanner {
-            text: &text,
-            bytes: text.as_bytes(),
-            pos: 0,
-        };
+        let mut inner = Scanner::new(&text);
         let n = inner.digits()?;
         (inner.pos == text.len()).then_some(n)
     }
