@@ -146,6 +146,49 @@ async fn request_errors_a_broker_down_and_a_killed_mapping_lose_nothing() {
     assert_committed_to_end(&bootstrap, "faults", &truth);
 }
 
+/// A commit refused after the last batch is not left behind: the mapping
+/// tries it again while the topic is quiet, so when it stops it has
+/// committed everything it stored (else a restart would deliver the last
+/// batch again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_commit_of_the_last_batch_is_made_again() {
+    let (cluster, bootstrap) = mock_cluster(1);
+    let (_node, cql) = cql_node().await;
+    let truth = produce(&bootstrap, &[LogKind::Auth], 60, 37, 0.1).await;
+    // One batch, so one commit: the broker refuses it.
+    cluster.request_errors(
+        RDKafkaApiKey::OffsetCommit,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT; 3],
+    );
+    let args = esm_args(
+        &bootstrap,
+        &cql,
+        "owed",
+        &[
+            "--batch-size",
+            "10000",
+            "--maximum-batching-window-in-seconds",
+            "2",
+            "--until-idle",
+            "5s",
+            "--json",
+            "--quiet",
+        ],
+    );
+    let out = run_logpipe(args, Duration::from_secs(120))
+        .await
+        .assert_success();
+    let summary = out.json();
+    assert_eq!(summary["records"], 60, "{summary}");
+    assert_eq!(summary["batches"], 1, "{summary}");
+    assert!(
+        summary["commit_failures"].as_u64().unwrap() >= 1,
+        "the commit was refused: {summary}"
+    );
+    assert_stored_matches(&read_stored(&cql).await, &truth);
+    assert_committed_to_end(&bootstrap, "owed", &truth);
+}
+
 // ---------------------------------------------------------------------------
 // A function that fails on a batch, over the Lambda invoke API
 

@@ -10,7 +10,8 @@
 //! (`enable.auto.commit=false`): the committed offset of a partition is one
 //! past the last record of the last resolved batch, so a crash at any point
 //! redelivers everything not yet resolved, and nothing is acknowledged
-//! early. Stopping (Ctrl-C) abandons the batch in flight without committing
+//! early. A commit the broker refuses is kept and made again (see
+//! [`Owed`]). Stopping (Ctrl-C) abandons the batch in flight without committing
 //! it: its records come again on the next start.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -99,6 +100,7 @@ struct MappingContext {
     /// until the first record at or after it.
     skip_before: Arc<Mutex<HashMap<i32, i64>>>,
     stats: Arc<MappingStats>,
+    owed: Arc<Mutex<Owed>>,
 }
 
 impl ClientContext for MappingContext {}
@@ -122,12 +124,15 @@ impl ConsumerContext for MappingContext {
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
                 self.stats.assigned.store(false, Ordering::Relaxed);
+                let revoked = tpl.elements_for_topic(&self.topic);
+                lock(&self.owed).revoked(revoked.iter().map(|e| e.partition()));
                 if let Err(e) = consumer.unassign() {
                     tracing::warn!(topic = %self.topic, error = %e, "cannot give the partitions back");
                 }
             }
             other => {
                 tracing::warn!(topic = %self.topic, error = ?other, "rebalance failed");
+                lock(&self.owed).offsets.clear();
                 let _ = consumer.unassign();
             }
         }
@@ -156,7 +161,7 @@ impl MappingContext {
                 partitions
             }
         };
-        let mut skip = self.skip_before.lock().unwrap_or_else(|e| e.into_inner());
+        let mut skip = lock(&self.skip_before);
         for p in fresh {
             let offset = if let Some(offsets) = &self.start_offsets {
                 Offset::Offset(offsets.get(&p).copied().unwrap_or(0))
@@ -172,6 +177,60 @@ impl MappingContext {
         }
     }
 }
+
+/// Offsets past resolved records that are not committed yet: a failed
+/// commit leaves them here, and they are tried again with the next batch's
+/// commit, while the topic is quiet, and before the mapping stops. A
+/// revoked partition drops out: its records come again to whichever member
+/// gets it, and that member commits them.
+#[derive(Debug, Default)]
+struct Owed {
+    /// Partition → next offset.
+    offsets: BTreeMap<i32, i64>,
+    /// When the last commit failed.
+    failed_at: Option<Instant>,
+}
+
+impl Owed {
+    /// Adds the offsets past a resolved batch.
+    fn add(&mut self, next: &BTreeMap<i32, i64>) {
+        for (&partition, &offset) in next {
+            let owed = self.offsets.entry(partition).or_insert(offset);
+            *owed = (*owed).max(offset);
+        }
+    }
+
+    /// Settles what a successful commit of `done` covered: a partition
+    /// whose offset moved on since stays owed.
+    fn committed(&mut self, done: &BTreeMap<i32, i64>) {
+        for (partition, offset) in done {
+            if self.offsets.get(partition) == Some(offset) {
+                self.offsets.remove(partition);
+            }
+        }
+        self.failed_at = None;
+    }
+
+    fn revoked(&mut self, partitions: impl IntoIterator<Item = i32>) {
+        for partition in partitions {
+            self.offsets.remove(&partition);
+        }
+    }
+
+    /// Whether a commit is owed and the last failure is `backoff` old.
+    fn due(&self, backoff: Duration) -> bool {
+        !self.offsets.is_empty() && self.failed_at.is_none_or(|t| t.elapsed() >= backoff)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// How long a failed commit waits before it is tried again.
+const COMMIT_BACKOFF: Duration = Duration::from_millis(500);
+/// Commit attempts a stopping mapping makes for what it still owes.
+const FINAL_COMMIT_ATTEMPTS: u32 = 5;
 
 /// How a batch ended.
 enum BatchEnd {
@@ -208,6 +267,7 @@ pub struct Mapping {
     stats: Arc<MappingStats>,
     topic: Arc<str>,
     skip_before: Arc<Mutex<HashMap<i32, i64>>>,
+    owed: Arc<Mutex<Owed>>,
 }
 
 impl Mapping {
@@ -228,6 +288,7 @@ impl Mapping {
             stats,
             topic,
             skip_before: Arc::default(),
+            owed: Arc::default(),
         }
     }
 
@@ -247,6 +308,7 @@ impl Mapping {
             start_offsets: self.config.start_offsets.clone(),
             skip_before: self.skip_before.clone(),
             stats: self.stats.clone(),
+            owed: self.owed.clone(),
         };
         let consumer: StreamConsumer<MappingContext> = kafka
             .create_with_context(context)
@@ -259,7 +321,7 @@ impl Mapping {
                 Gathered::Stop => break,
                 Gathered::Batch { records, skipped } => {
                     if records.is_empty() {
-                        self.commit(&consumer, &records, &skipped);
+                        self.commit(&consumer, &next_offsets(&records, &skipped));
                         continue;
                     }
                     let started = Instant::now();
@@ -270,7 +332,7 @@ impl Mapping {
                             break;
                         }
                         BatchEnd::Resolved(report) => {
-                            self.commit(&consumer, &records, &skipped);
+                            self.commit(&consumer, &next_offsets(&records, &skipped));
                             MappingStats::add(&self.stats.batches, 1);
                             if self.config.print_batches {
                                 eprintln!(
@@ -283,6 +345,7 @@ impl Mapping {
                 }
             }
         }
+        self.settle(&consumer).await;
         // Leave the group now rather than at the session timeout.
         tokio::task::spawn_blocking(move || drop(consumer))
             .await
@@ -324,6 +387,9 @@ impl Mapping {
                     quiet_since = Instant::now();
                 }
                 None => {
+                    if lock(&self.owed).due(COMMIT_BACKOFF) {
+                        self.commit(consumer, &BTreeMap::new());
+                    }
                     let assigned = self.stats.assigned.load(Ordering::Relaxed);
                     if assigned && !was_assigned {
                         quiet_since = Instant::now();
@@ -369,7 +435,7 @@ impl Mapping {
         };
         let record = polled_record(&self.topic, &m);
         {
-            let mut skip = self.skip_before.lock().unwrap_or_else(|e| e.into_inner());
+            let mut skip = lock(&self.skip_before);
             if let Some(before) = skip.get(&record.partition).copied() {
                 if record.timestamp_ms < before {
                     skipped.insert(record.partition, record.offset + 1);
@@ -548,19 +614,20 @@ impl Mapping {
         Ok(())
     }
 
-    /// Commits one past the last record of each partition in the batch.
-    fn commit(
-        &self,
-        consumer: &StreamConsumer<MappingContext>,
-        records: &[PolledRecord],
-        skipped: &BTreeMap<i32, i64>,
-    ) {
-        let next = next_offsets(records, skipped);
-        if next.is_empty() {
-            return;
+    /// Commits `next` (one past the last record of each partition of a
+    /// resolved batch) with whatever earlier commits left owed. True when
+    /// nothing is owed any more.
+    fn commit(&self, consumer: &StreamConsumer<MappingContext>, next: &BTreeMap<i32, i64>) -> bool {
+        let offsets = {
+            let mut owed = lock(&self.owed);
+            owed.add(next);
+            owed.offsets.clone()
+        };
+        if offsets.is_empty() {
+            return true;
         }
         let mut tpl = TopicPartitionList::new();
-        for (partition, offset) in &next {
+        for (partition, offset) in &offsets {
             if let Err(e) =
                 tpl.add_partition_offset(&self.config.topic, *partition, Offset::Offset(*offset))
             {
@@ -572,10 +639,41 @@ impl Mapping {
             Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(commit),
             _ => commit(),
         };
-        if let Err(e) = result {
-            MappingStats::add(&self.stats.commit_failures, 1);
-            tracing::warn!(topic = %self.topic, error = %e,
-                "offset commit failed; these records will be delivered again");
+        let mut owed = lock(&self.owed);
+        match result {
+            Ok(()) => {
+                owed.committed(&offsets);
+                owed.offsets.is_empty()
+            }
+            Err(e) => {
+                owed.failed_at = Some(Instant::now());
+                MappingStats::add(&self.stats.commit_failures, 1);
+                tracing::warn!(topic = %self.topic, error = %e,
+                    "offset commit failed; it is tried again");
+                false
+            }
+        }
+    }
+
+    /// Before stopping: commits what earlier failed commits left owed, a
+    /// few times over. What still fails is delivered again on the next
+    /// start (to the same rows).
+    async fn settle(&self, consumer: &StreamConsumer<MappingContext>) {
+        for attempt in 0..FINAL_COMMIT_ATTEMPTS {
+            if lock(&self.owed).offsets.is_empty() {
+                return;
+            }
+            if attempt > 0 {
+                tokio::time::sleep(COMMIT_BACKOFF).await;
+            }
+            if self.commit(consumer, &BTreeMap::new()) {
+                return;
+            }
+        }
+        let owed = lock(&self.owed).offsets.clone();
+        if !owed.is_empty() {
+            tracing::warn!(topic = %self.topic, ?owed,
+                "stopping with offsets not committed; their records will be delivered again");
         }
     }
 
@@ -669,6 +767,25 @@ fn polled_record(topic: &Arc<str>, m: &BorrowedMessage<'_>) -> PolledRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owed_offsets_only_settle_when_a_commit_covers_them() {
+        let mut owed = Owed::default();
+        assert!(!owed.due(Duration::ZERO));
+        owed.add(&BTreeMap::from([(0, 10), (1, 4)]));
+        owed.add(&BTreeMap::from([(0, 7), (2, 3)]));
+        assert_eq!(owed.offsets, BTreeMap::from([(0, 10), (1, 4), (2, 3)]));
+        owed.failed_at = Some(Instant::now());
+        assert!(!owed.due(Duration::from_secs(60)));
+        assert!(owed.due(Duration::ZERO));
+        // A commit of (0, 10) and (1, 4) succeeded while partition 1 moved on.
+        owed.add(&BTreeMap::from([(1, 9)]));
+        owed.committed(&BTreeMap::from([(0, 10), (1, 4)]));
+        assert_eq!(owed.offsets, BTreeMap::from([(1, 9), (2, 3)]));
+        assert!(owed.failed_at.is_none());
+        owed.revoked([2, 5]);
+        assert_eq!(owed.offsets, BTreeMap::from([(1, 9)]));
+    }
 
     fn rec(partition: i32, offset: i64) -> PolledRecord {
         PolledRecord {
