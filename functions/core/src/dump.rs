@@ -45,7 +45,7 @@ pub fn partitions_of(batch: &ProcessedBatch) -> BTreeMap<&'static str, Vec<Parti
         };
         out.entry(row.kind().table())
             .or_default()
-            .push(vec![CqlValue::Text(user.clone()), CqlValue::Date(day)]);
+            .push(vec![CqlValue::Text(user.to_string()), CqlValue::Date(day)]);
     }
     for dl in &batch.dead_letters {
         out.entry(crate::topics::DEAD_LETTER_TABLE)

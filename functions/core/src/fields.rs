@@ -10,6 +10,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use chrono::DateTime;
 use uuid::Uuid;
 
+use crate::column::Text;
 use crate::json::Json;
 use crate::reason::Rejection;
 
@@ -80,22 +81,27 @@ pub fn bounded_string<'a>(
 }
 
 /// A string cut to at most `max` bytes on a character boundary.
-pub fn truncated_string(name: &str, value: Json<'_>, max: usize) -> Result<String, Rejection> {
+pub fn truncated_string(name: &str, value: Json<'_>, max: usize) -> Result<Text, Rejection> {
     let s = string(name, value)?;
     if s.len() <= max {
-        return Ok(s.into_owned());
+        return Ok(Text::from(s));
     }
     let mut end = max;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    Ok(s[..end].to_owned())
+    Ok(Text::from(&s[..end]))
 }
 
 /// `user_id`: a non-empty string of at most 128 bytes.
-pub fn user_id(value: Option<Json<'_>>) -> Result<String, Rejection> {
+pub fn user_id(value: Option<Json<'_>>) -> Result<Text, Rejection> {
     let v = required("user_id", value)?;
-    Ok(bounded_string("user_id", v, 1, MAX_USER_ID_BYTES)?.into_owned())
+    Ok(Text::from(bounded_string(
+        "user_id",
+        v,
+        1,
+        MAX_USER_ID_BYTES,
+    )?))
 }
 
 /// A UUID in any of the usual text forms, stored canonically.

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use crate::column::Opt;
+use crate::column::{Opt, Text};
 use scylla::value::{CqlDate, CqlTimestamp};
 use scylla::SerializeRow;
 use serde::de::IgnoredAny;
@@ -71,7 +71,7 @@ pub struct Position {
 /// A row of `auth_logs`.
 #[derive(Debug, Clone, PartialEq, SerializeRow)]
 pub struct AuthRow {
-    pub user_id: String,
+    pub user_id: Text,
     pub day: CqlDate,
     pub event_time: CqlTimestamp,
     pub event_id: Uuid,
@@ -79,10 +79,10 @@ pub struct AuthRow {
     pub success: bool,
     pub ip_address: IpAddr,
     pub auth_method: Opt<&'static str>,
-    pub failure_reason: Opt<String>,
-    pub user_agent: Opt<String>,
+    pub failure_reason: Opt<Text>,
+    pub user_agent: Opt<Text>,
     pub country: Opt<&'static str>,
-    pub city: Opt<String>,
+    pub city: Opt<Text>,
     pub source_partition: i32,
     pub source_offset: i64,
 }
@@ -90,15 +90,15 @@ pub struct AuthRow {
 /// A row of `session_logs`.
 #[derive(Debug, Clone, PartialEq, SerializeRow)]
 pub struct SessionRow {
-    pub user_id: String,
+    pub user_id: Text,
     pub day: CqlDate,
     pub event_time: CqlTimestamp,
     pub session_id: Uuid,
     pub event_type: &'static str,
     pub ip_address: Opt<IpAddr>,
     pub device_type: Opt<&'static str>,
-    pub os: Opt<String>,
-    pub browser: Opt<String>,
+    pub os: Opt<Text>,
+    pub browser: Opt<Text>,
     pub duration_ms: Opt<i64>,
     pub pages_viewed: Opt<i32>,
     pub source_partition: i32,
@@ -108,15 +108,15 @@ pub struct SessionRow {
 /// A row of `activity_logs`.
 #[derive(Debug, Clone, PartialEq, SerializeRow)]
 pub struct ActivityRow {
-    pub user_id: String,
+    pub user_id: Text,
     pub day: CqlDate,
     pub event_time: CqlTimestamp,
     pub event_id: Uuid,
     pub session_id: Opt<Uuid>,
     pub action: &'static str,
-    pub resource: String,
+    pub resource: Text,
     pub duration_ms: Opt<i64>,
-    pub metadata: Opt<BTreeMap<String, String>>,
+    pub metadata: Opt<BTreeMap<Text, Text>>,
     pub source_partition: i32,
     pub source_offset: i64,
 }
@@ -348,8 +348,7 @@ pub fn auth_row(text: &str, at: Position) -> Result<AuthRow, Rejection> {
         fields::one_of("auth_method", v, AUTH_METHODS)
     })?;
     let failure_reason = opt(f.failure_reason, |v| {
-        fields::bounded_string("failure_reason", v, 0, MAX_FAILURE_REASON_BYTES)
-            .map(Cow::into_owned)
+        fields::bounded_string("failure_reason", v, 0, MAX_FAILURE_REASON_BYTES).map(Text::from)
     })?;
     let user_agent = opt(f.user_agent, |v| {
         fields::truncated_string("user_agent", v, MAX_USER_AGENT_BYTES)
@@ -362,7 +361,7 @@ pub fn auth_row(text: &str, at: Position) -> Result<AuthRow, Rejection> {
                 fields::country("geo.country", v)
             })?;
             let city = opt(fields::take(&mut members, "city"), |v| {
-                fields::string("geo.city", v).map(Cow::into_owned)
+                fields::string("geo.city", v).map(Text::from)
             })?;
             (country, city)
         }
@@ -416,10 +415,10 @@ pub fn session_row(text: &str, at: Position) -> Result<SessionRow, Rejection> {
                 fields::one_of("device.type", v, DEVICE_TYPES)
             })?;
             let os = opt(fields::take(&mut members, "os"), |v| {
-                fields::string("device.os", v).map(Cow::into_owned)
+                fields::string("device.os", v).map(Text::from)
             })?;
             let browser = opt(fields::take(&mut members, "browser"), |v| {
-                fields::string("device.browser", v).map(Cow::into_owned)
+                fields::string("device.browser", v).map(Text::from)
             })?;
             (device_type, os, browser)
         }
@@ -466,13 +465,12 @@ pub fn activity_row(text: &str, at: Position) -> Result<ActivityRow, Rejection> 
     let session_id = opt(f.session_id, |v| fields::uuid("session_id", v))?;
     let (event_time, day) = time_and_day(f.timestamp)?;
     let action = fields::one_of("action", required("action", f.action)?, ACTIONS)?;
-    let resource = fields::bounded_string(
+    let resource = Text::from(fields::bounded_string(
         "resource",
         required("resource", f.resource)?,
         1,
         MAX_RESOURCE_BYTES,
-    )?
-    .into_owned();
+    )?);
     let duration_ms = opt(f.duration_ms, |v| {
         fields::integer("duration_ms", v, 0, MAX_ACTIVITY_DURATION_MS)
     })?;
@@ -495,7 +493,7 @@ pub fn activity_row(text: &str, at: Position) -> Result<ActivityRow, Rejection> 
 /// `metadata`: an object of scalar values, stored as text. Strings are
 /// stored as they read; numbers and booleans in their JSON text, exactly as
 /// the producer wrote them (`1.50` stays `1.50`).
-fn metadata(field: Metadata<'_>) -> Result<BTreeMap<String, String>, Rejection> {
+fn metadata(field: Metadata<'_>) -> Result<BTreeMap<Text, Text>, Rejection> {
     let members = match field {
         Metadata::Members(members) => members,
         Metadata::NotObject(found) => {
@@ -509,8 +507,10 @@ fn metadata(field: Metadata<'_>) -> Result<BTreeMap<String, String>, Rejection> 
     for (key, text) in members {
         let stored = match text.as_bytes().first() {
             // A string without escapes is its text between the quotes.
-            Some(b'"') if !text.contains('\\') => text[1..text.len() - 1].to_owned(),
-            Some(b'"') => serde_json::from_str::<String>(text).map_err(|e| invalid_json(&e))?,
+            Some(b'"') if !text.contains('\\') => Text::from(&text[1..text.len() - 1]),
+            Some(b'"') => serde_json::from_str::<String>(text)
+                .map(Text::from)
+                .map_err(|e| invalid_json(&e))?,
             Some(b'{') | Some(b'[') | Some(b'n') => {
                 let what = match text.as_bytes()[0] {
                     b'{' => "an object",
@@ -522,9 +522,9 @@ fn metadata(field: Metadata<'_>) -> Result<BTreeMap<String, String>, Rejection> 
                     format_args!("is {what}; metadata values must be strings, numbers or booleans"),
                 ));
             }
-            _ => text.to_owned(),
+            _ => Text::from(text),
         };
-        out.insert(key.into_owned(), stored);
+        out.insert(Text::from(key), stored);
     }
     Ok(out)
 }
@@ -723,13 +723,13 @@ mod tests {
     fn metadata_keeps_scalars_as_written_and_names_what_else_it_got() {
         let row =
             with_metadata(r#"{"price":1.50,"q":"a\"b","ok":true,"n":-3,"q":"last"}"#).unwrap();
-        let want: BTreeMap<String, String> = [
+        let want: BTreeMap<Text, Text> = [
             ("price", "1.50"),
             ("q", "last"),
             ("ok", "true"),
             ("n", "-3"),
         ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .map(|(k, v)| (k.into(), v.into()))
         .into();
         assert_eq!(row.metadata.0, Some(want));
         assert_eq!(with_metadata("null").unwrap().metadata.0, None);

@@ -103,6 +103,7 @@ proptest! {
         prop_assert_eq!(row.action, action);
         prop_assert_eq!(row.resource, resource);
         prop_assert_eq!(row.duration_ms.0, duration);
+        let metadata = metadata.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
         prop_assert_eq!(row.metadata.0, Some(metadata));
         prop_assert_eq!((row.source_partition, row.source_offset), (3, 9));
     }
