@@ -13,6 +13,12 @@ mod cmd;
 mod esm;
 mod storage;
 
+/// Locks `m`, taking the value even if a thread panicked while holding it:
+/// the guarded values here (counters, samples, offsets) stay usable.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Serverless user-log pipeline: Kafka → Rust Lambda functions → Cassandra.
 #[derive(Parser)]
 #[command(name = "logpipe", version, about, long_about = None)]

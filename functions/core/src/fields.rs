@@ -96,12 +96,7 @@ pub fn truncated_string(name: &str, value: Json<'_>, max: usize) -> Result<Text,
 /// `user_id`: a non-empty string of at most 128 bytes.
 pub fn user_id(value: Option<Json<'_>>) -> Result<Text, Rejection> {
     let v = required("user_id", value)?;
-    Ok(Text::from(bounded_string(
-        "user_id",
-        v,
-        1,
-        MAX_USER_ID_BYTES,
-    )?))
+    bounded_string("user_id", v, 1, MAX_USER_ID_BYTES).map(Text::from)
 }
 
 /// A UUID in any of the usual text forms, stored canonically.

@@ -27,6 +27,8 @@ use tokio::io::{
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::lock;
+
 use crate::esm::connection::TopicSelection;
 
 #[derive(Args, Debug)]
@@ -241,10 +243,7 @@ async fn requests(
         let version = from.read_i16().await?;
         let correlation = from.read_i32().await?;
         if key == METADATA || key == FIND_COORDINATOR {
-            pending
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(correlation, (key, version));
+            lock(&pending).insert(correlation, (key, version));
         }
         to.write_i32(size as i32).await?;
         to.write_i16(key).await?;
@@ -268,10 +267,7 @@ async fn responses(
     let mut to = BufWriter::new(to);
     while let Some(size) = frame_size(&mut from, 4).await? {
         let correlation = from.read_i32().await?;
-        let request = pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&correlation);
+        let request = lock(&pending).remove(&correlation);
         let body_len = size - 4;
         match request {
             Some((key, version)) if body_len <= MAX_REWRITE => {

@@ -27,6 +27,7 @@ use logpipe_core::{BatchSummary, Function};
 
 use super::destination::ResponseContext;
 use super::event::to_payload;
+use crate::lock;
 
 /// A successful invocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,7 +120,7 @@ impl InProcess {
     async fn invoke(&self, event: &KafkaEvent) -> Result<InvokeSuccess, InvokeFailure> {
         match self.function.handle_detailed(event).await {
             Ok(batch) => {
-                let mut samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+                let mut samples = lock(&self.samples);
                 for (table, keys) in dump::partitions_of(&batch) {
                     let kept = samples.entry(table).or_default();
                     for key in keys {
@@ -149,10 +150,7 @@ impl InProcess {
 
     /// A few partition keys of rows this function stored, by table.
     pub fn sample_partitions(&self) -> BTreeMap<&'static str, Vec<PartitionKey>> {
-        self.samples
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        lock(&self.samples).clone()
     }
 }
 

@@ -35,6 +35,7 @@ use super::event::{PolledRecord, TimestampType};
 use super::invoke::Invoker;
 use super::retry::{bisect, Condition, Decision, RetryPolicy};
 use super::stats::MappingStats;
+use crate::lock;
 
 /// Where a consumer group with no committed offset starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,10 +222,6 @@ impl Owed {
     fn due(&self, backoff: Duration) -> bool {
         !self.offsets.is_empty() && self.failed_at.is_none_or(|t| t.elapsed() >= backoff)
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// How long a failed commit waits before it is tried again.
@@ -660,21 +657,17 @@ impl Mapping {
     /// start (to the same rows).
     async fn settle(&self, consumer: &StreamConsumer<MappingContext>) {
         for attempt in 0..FINAL_COMMIT_ATTEMPTS {
-            if lock(&self.owed).offsets.is_empty() {
-                return;
-            }
             if attempt > 0 {
                 tokio::time::sleep(COMMIT_BACKOFF).await;
             }
+            // Nothing owed is a success at once, without a request.
             if self.commit(consumer, &BTreeMap::new()) {
                 return;
             }
         }
         let owed = lock(&self.owed).offsets.clone();
-        if !owed.is_empty() {
-            tracing::warn!(topic = %self.topic, ?owed,
-                "stopping with offsets not committed; their records will be delivered again");
-        }
+        tracing::warn!(topic = %self.topic, ?owed,
+            "stopping with offsets not committed; their records will be delivered again");
     }
 
     fn batch_line(&self, records: &[PolledRecord], r: &BatchReport, took: Duration) -> String {

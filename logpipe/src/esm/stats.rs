@@ -8,6 +8,8 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+use crate::lock;
+
 /// Live counters of one mapping.
 #[derive(Debug, Default)]
 pub struct MappingStats {
@@ -47,18 +49,12 @@ impl MappingStats {
 
     /// Records the latency of a successful invocation.
     pub fn record_latency(&self, ms: f64) {
-        self.latencies_ms
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(ms);
+        lock(&self.latencies_ms).push(ms);
     }
 
     /// Every successful invocation's latency so far, in milliseconds.
     pub fn latencies_ms(&self) -> Vec<f64> {
-        self.latencies_ms
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        lock(&self.latencies_ms).clone()
     }
 
     /// The counts, as printed.
