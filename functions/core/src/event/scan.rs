@@ -171,7 +171,7 @@ mod tests {
     const BASE: &str = concat!(
         r#"{"eventSource":"aws:kafka","eventSourceArn":"arn:x","bootstrapServers":null,"#,
         r#""records":{"logs-0":[{"topic":"logs","partition":0,"offset":7,"timestamp":1795615200123,"#,
-        r#""timestampType":"CREATE_TIME","key":"a2V5","value":"eyJldmVudF9pZCI6IjEiLCJ1c2VyX2lkIjoidSJ9","headers":[{"h":[104,-1,-128,127]},{}]},"#,
+        r#""timestampType":"CREATE_TIME","key":"a2V5","value":"eyJldmVudF9pZCI6IjEiLCJ1c2VyX2lkIjoidSIsImFjdGlvbiI6ImNsaWNrIn0=","headers":[{"h":[104,-1,-128,127]},{}]},"#,
         r#"{"partition":0,"offset":8,"timestamp":"1795615200124","timestampType":null,"#,
         r#""key":null,"value":"eyJhIjoxfQ","headers":[]}],"#,
         "\n \"b-12\" : [ {\"topic\":\"b\",\"partition\":12,\"offset\":0,\"timestamp\":0,",
@@ -221,7 +221,7 @@ mod tests {
         assert_eq!(got.1[1].value, Some(r#"{"event_id":"é\/😀"}"#));
         assert_eq!(
             got.1[2].value,
-            Some("eyJldmVudF9pZCI6IjEiLCJ1c2VyX2lkIjoidSJ9")
+            Some("eyJldmVudF9pZCI6IjEiLCJ1c2VyX2lkIjoidSIsImFjdGlvbiI6ImNsaWNrIn0=")
         );
         assert_eq!(got.1[3].key, None);
         assert_eq!(got.1[3].timestamp_ms, 1_795_615_200_124);
