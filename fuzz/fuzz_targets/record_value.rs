@@ -35,9 +35,13 @@ fuzz_target!(|data: &[u8]| {
     check_batch(&places, &b);
     assert_eq!(a.summary(), b.summary());
     if !a.rows.is_empty() {
-        let json: Result<serde_json::Value, _> = serde_json::from_slice(&data[1..]);
+        // Valid JSON that opens with `{` is an object. (Not read as a
+        // `serde_json::Value`, which refuses numbers past f64's range that
+        // JSON's grammar allows and an unknown field may hold.)
+        let json = serde_json::from_slice::<serde::de::IgnoredAny>(&data[1..]);
+        let first = data[1..].iter().find(|b| !b" \t\n\r".contains(b));
         assert!(
-            json.is_ok_and(|j| j.is_object()),
+            json.is_ok() && first == Some(&b'{'),
             "a row came from something other than a JSON object"
         );
         assert_ne!(topic, "some_other_topic", "a row from an unrouted topic");

@@ -719,6 +719,32 @@ mod tests {
         assert!(read_alike::<ActivityFields>(r#"{"metadata":[1]}"#));
     }
 
+    /// JSON's grammar puts no bound on a number; f64's range does. An
+    /// unknown field is skipped whatever number it holds, as serde skips
+    /// it; a field that is read must hold a number in range.
+    #[test]
+    fn numbers_past_f64_are_skipped_where_unknown_and_refused_where_read() {
+        let log = |extra: &str| {
+            let text = format!(
+                r#"{{"event_id":"c91b424a-4e0f-4805-a58d-5d7788a8c480","user_id":"u","timestamp":1795615800220,"action":"click","resource":"/a",{extra}}}"#
+            );
+            activity_row(
+                &text,
+                Position {
+                    partition: 0,
+                    offset: 0,
+                },
+            )
+        };
+        for extra in [r#""x":206e50250"#, r#""x":{"y":[-1e400]}"#] {
+            let row = log(extra).expect(extra);
+            assert_eq!(&*row.user_id, "u", "{extra}");
+        }
+        let e = log(r#""duration_ms":1e400"#).unwrap_err();
+        assert_eq!(e.reason, ReasonCode::InvalidJson, "{e:?}");
+        assert!(e.detail.contains("number out of range"), "{e:?}");
+    }
+
     #[test]
     fn metadata_keeps_scalars_as_written_and_names_what_else_it_got() {
         let row =
