@@ -276,19 +276,27 @@ impl<'a> Scanner<'a> {
     /// followed by a fraction or an exponent. No whitespace is skipped.
     pub(crate) fn digits(&mut self) -> Option<u64> {
         let rest = &self.bytes[self.pos..];
-        let n = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        if n == 0 || n > MAX_DIGITS || (n > 1 && rest[0] == b'0') {
+        // One pass: the value is built as the digits are counted.
+        let (mut n, mut len) = (0u64, 0);
+        while let Some(d) = rest
+            .get(len)
+            .map(|b| b.wrapping_sub(b'0'))
+            .filter(|d| *d <= 9)
+        {
+            if len == MAX_DIGITS {
+                return None;
+            }
+            n = n * 10 + u64::from(d);
+            len += 1;
+        }
+        if len == 0 || (len > 1 && rest[0] == b'0') {
             return None;
         }
-        if let Some(b'.' | b'e' | b'E') = rest.get(n) {
+        if let Some(b'.' | b'e' | b'E') = rest.get(len) {
             return None;
         }
-        self.pos += n;
-        Some(
-            rest[..n]
-                .iter()
-                .fold(0, |acc, d| acc * 10 + u64::from(d - b'0')),
-        )
+        self.pos += len;
+        Some(n)
     }
 
     /// A string of one whole number (see [`Self::digits`]), nothing else in it.
