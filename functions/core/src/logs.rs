@@ -602,8 +602,13 @@ mod tests {
     use super::*;
 
     fn with_metadata(metadata: &str) -> Result<ActivityRow, Rejection> {
+        activity_with(&format!(r#""metadata":{metadata}"#))
+    }
+
+    /// An activity log of the required fields and `more`.
+    fn activity_with(more: &str) -> Result<ActivityRow, Rejection> {
         let text = format!(
-            r#"{{"event_id":"c91b424a-4e0f-4805-a58d-5d7788a8c480","user_id":"u","timestamp":1795615800220,"action":"click","resource":"/a","metadata":{metadata}}}"#
+            r#"{{"event_id":"c91b424a-4e0f-4805-a58d-5d7788a8c480","user_id":"u","timestamp":1795615800220,"action":"click","resource":"/a",{more}}}"#
         );
         activity_row(
             &text,
@@ -724,23 +729,11 @@ mod tests {
     /// it; a field that is read must hold a number in range.
     #[test]
     fn numbers_past_f64_are_skipped_where_unknown_and_refused_where_read() {
-        let log = |extra: &str| {
-            let text = format!(
-                r#"{{"event_id":"c91b424a-4e0f-4805-a58d-5d7788a8c480","user_id":"u","timestamp":1795615800220,"action":"click","resource":"/a",{extra}}}"#
-            );
-            activity_row(
-                &text,
-                Position {
-                    partition: 0,
-                    offset: 0,
-                },
-            )
-        };
         for extra in [r#""x":206e50250"#, r#""x":{"y":[-1e400]}"#] {
-            let row = log(extra).expect(extra);
+            let row = activity_with(extra).expect(extra);
             assert_eq!(&*row.user_id, "u", "{extra}");
         }
-        let e = log(r#""duration_ms":1e400"#).unwrap_err();
+        let e = activity_with(r#""duration_ms":1e400"#).unwrap_err();
         assert_eq!(e.reason, ReasonCode::InvalidJson, "{e:?}");
         assert!(e.detail.contains("number out of range"), "{e:?}");
     }

@@ -164,21 +164,13 @@ impl<'a> Scanner<'a> {
     pub(crate) fn string(&mut self) -> Option<Cow<'a, str>> {
         if self.bytes.get(self.pos) == Some(&b'"') {
             let start = self.pos + 1;
-            let mut at = start;
-            while let Some(word) = self.bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) {
-                let stops = stops_in(u64::from_le_bytes(*word));
-                if stops != 0 {
-                    let end = at + stops.trailing_zeros() as usize / 8;
-                    if self.bytes[end] != b'"' {
-                        break;
-                    }
-                    self.pos = end + 1;
-                    return self.text.get(start..end).map(Cow::Borrowed);
+            match short_stop(&self.bytes[start..]) {
+                Short::At(len) if self.bytes[start + len] == b'"' => {
+                    self.pos = start + len + 1;
+                    return self.text.get(start..start + len).map(Cow::Borrowed);
                 }
-                at += 8;
-                if at == start + SHORT {
-                    return self.long_string(start);
-                }
+                Short::Past => return self.long_string(start),
+                _ => {}
             }
         }
         self.any_string()
@@ -403,23 +395,41 @@ impl<'a> Scanner<'a> {
 /// starts paying: the first [`SHORT`] bytes are looked at 8 at a time in a
 /// `u64`, and only a longer string goes to `memchr`.
 fn stop(bytes: &[u8]) -> Option<usize> {
+    let first = match short_stop(bytes) {
+        Short::At(first) => first,
+        Short::Past => return long_stop(bytes),
+        // Fewer than 8 bytes left (only at the end of a text).
+        Short::Tail(at) => at + bytes[at..].iter().position(|&b| STOPS[usize::from(b)])?,
+    };
+    (bytes[first] >= 0x20).then_some(first)
+}
+
+/// What the first [`SHORT`] bytes of a string, looked at 8 at a time,
+/// tell of where it stops.
+enum Short {
+    /// At this byte: a quote, a backslash or a control character.
+    At(usize),
+    /// Not within the first [`SHORT`] bytes.
+    Past,
+    /// Not before this offset, past which fewer than 8 bytes are left.
+    Tail(usize),
+}
+
+/// The 8-byte steps of [`stop`], which [`Scanner::string`] takes inline.
+#[inline(always)]
+fn short_stop(bytes: &[u8]) -> Short {
     let mut at = 0;
-    let first = loop {
-        let Some(word) = bytes[at..].first_chunk::<8>() else {
-            // Fewer than 8 bytes left (only at the end of a text).
-            let tail = &bytes[at..];
-            break at + tail.iter().position(|&b| STOPS[usize::from(b)])?;
-        };
+    while let Some(word) = bytes[at..].first_chunk::<8>() {
         let stops = stops_in(u64::from_le_bytes(*word));
         if stops != 0 {
-            break at + stops.trailing_zeros() as usize / 8;
+            return Short::At(at + stops.trailing_zeros() as usize / 8);
         }
         at += 8;
         if at == SHORT {
-            return long_stop(bytes);
+            return Short::Past;
         }
-    };
-    (bytes[first] >= 0x20).then_some(first)
+    }
+    Short::Tail(at)
 }
 
 /// [`stop`] for `bytes` whose first [`SHORT`] hold none.
