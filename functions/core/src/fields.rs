@@ -330,27 +330,6 @@ fn rfc3339_millis(text: &str) -> Option<i64> {
     Some(minutes * 60_000 + second * 1000 + millis)
 }
 
-/// An object's members, or `invalid_field`.
-pub fn object<'a>(name: &str, value: Json<'a>) -> Result<Vec<(Cow<'a, str>, Json<'a>)>, Rejection> {
-    match value {
-        Json::Object(members) => Ok(members),
-        other => Err(Rejection::invalid(
-            name,
-            format_args!("must be an object, got {}", other.type_name()),
-        )),
-    }
-}
-
-/// Takes member `key` out of an object's members (the last one wins, as in
-/// most JSON readers).
-pub fn take<'a>(members: &mut [(Cow<'a, str>, Json<'a>)], key: &str) -> Option<Json<'a>> {
-    members
-        .iter_mut()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| std::mem::replace(v, Json::Null))
-}
-
 /// An ISO 3166-1 alpha-2 country code, stored uppercase.
 pub fn country(name: &str, value: Json<'_>) -> Result<&'static str, Rejection> {
     let s = string(name, value)?;

@@ -3,14 +3,14 @@
 //! record's position in → a row ready to bind, or the reason it is refused.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::marker::PhantomData;
 use std::net::IpAddr;
 
-use crate::column::{Opt, Text};
+use crate::column::{Opt, Text, TextMap};
 use scylla::value::{CqlDate, CqlTimestamp};
 use scylla::SerializeRow;
-use serde::de::IgnoredAny;
-use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
@@ -116,7 +116,7 @@ pub struct ActivityRow {
     pub action: &'static str,
     pub resource: Text,
     pub duration_ms: Opt<i64>,
-    pub metadata: Opt<BTreeMap<Text, Text>>,
+    pub metadata: Opt<TextMap>,
     pub source_partition: i32,
     pub source_offset: i64,
 }
@@ -328,7 +328,7 @@ log_fields!(AuthFields {
     auth_method: Json,
     failure_reason: Json,
     user_agent: Json,
-    geo: Json,
+    geo: Geo,
 });
 
 /// Validates an auth log.
@@ -353,16 +353,12 @@ pub fn auth_row(text: &str, at: Position) -> Result<AuthRow, Rejection> {
     let user_agent = opt(f.user_agent, |v| {
         fields::truncated_string("user_agent", v, MAX_USER_AGENT_BYTES)
     })?;
-    let (country, city) = match optional(f.geo) {
+    let (country, city) = match f.geo {
         None => (Opt(None), Opt(None)),
         Some(geo) => {
-            let mut members = fields::object("geo", geo)?;
-            let country = opt(fields::take(&mut members, "country"), |v| {
-                fields::country("geo.country", v)
-            })?;
-            let city = opt(fields::take(&mut members, "city"), |v| {
-                fields::string("geo.city", v).map(Text::from)
-            })?;
+            let [country, city, _] = geo.members("geo")?;
+            let country = opt(country, |v| fields::country("geo.country", v))?;
+            let city = opt(city, |v| fields::string("geo.city", v).map(Text::from))?;
             (country, city)
         }
     };
@@ -390,7 +386,7 @@ log_fields!(SessionFields {
     timestamp: Json,
     event_type: Json,
     ip_address: Json,
-    device: Json,
+    device: Device,
     duration_ms: Json,
     pages_viewed: Json,
 });
@@ -407,17 +403,15 @@ pub fn session_row(text: &str, at: Position) -> Result<SessionRow, Rejection> {
         SESSION_EVENT_TYPES,
     )?;
     let ip_address = opt(f.ip_address, |v| fields::ip_address("ip_address", v))?;
-    let (device_type, os, browser) = match optional(f.device) {
+    let (device_type, os, browser) = match f.device {
         None => (Opt(None), Opt(None), Opt(None)),
         Some(device) => {
-            let mut members = fields::object("device", device)?;
-            let device_type = opt(fields::take(&mut members, "type"), |v| {
+            let [device_type, os, browser] = device.members("device")?;
+            let device_type = opt(device_type, |v| {
                 fields::one_of("device.type", v, DEVICE_TYPES)
             })?;
-            let os = opt(fields::take(&mut members, "os"), |v| {
-                fields::string("device.os", v).map(Text::from)
-            })?;
-            let browser = opt(fields::take(&mut members, "browser"), |v| {
+            let os = opt(os, |v| fields::string("device.os", v).map(Text::from))?;
+            let browser = opt(browser, |v| {
                 fields::string("device.browser", v).map(Text::from)
             })?;
             (device_type, os, browser)
@@ -493,17 +487,12 @@ pub fn activity_row(text: &str, at: Position) -> Result<ActivityRow, Rejection> 
 /// `metadata`: an object of scalar values, stored as text. Strings are
 /// stored as they read; numbers and booleans in their JSON text, exactly as
 /// the producer wrote them (`1.50` stays `1.50`).
-fn metadata(field: Metadata<'_>) -> Result<BTreeMap<Text, Text>, Rejection> {
+fn metadata(field: Metadata<'_>) -> Result<TextMap, Rejection> {
     let members = match field {
         Metadata::Members(members) => members,
-        Metadata::NotObject(found) => {
-            return Err(Rejection::invalid(
-                "metadata",
-                format_args!("must be an object, got {found}"),
-            ));
-        }
+        Metadata::NotObject(found) => return Err(not_an_object("metadata", found)),
     };
-    let mut out = BTreeMap::new();
+    let mut entries = Vec::with_capacity(members.len());
     for (key, text) in members {
         let stored = match text.as_bytes().first() {
             // A string without escapes is its text between the quotes.
@@ -524,25 +513,95 @@ fn metadata(field: Metadata<'_>) -> Result<BTreeMap<Text, Text>, Rejection> {
             }
             _ => Text::from(text),
         };
-        out.insert(Text::from(key), stored);
+        entries.push((Text::from(key), stored));
     }
-    Ok(out)
+    Ok(TextMap::from(entries))
+}
+
+fn not_an_object(field: &str, found: &str) -> Rejection {
+    Rejection::invalid(field, format_args!("must be an object, got {found}"))
+}
+
+/// A field whose value is read as an object, member by member, by both
+/// readers; a value that is not an object is kept as the name of its JSON
+/// type ([`Json::type_name`]), for the error.
+trait ObjectField<'a>: Sized {
+    fn not_object(found: &'static str) -> Self;
+    /// The members, as serde_json reads them.
+    fn read_members<A: MapAccess<'a>>(map: A) -> Result<Self, A::Error>;
+    /// The members, as the fast reader reads them (the `{` comes next).
+    fn scan_members(s: &mut Scanner<'a>) -> Option<Self>;
+}
+
+impl<'a, T: ObjectField<'a>> FieldValue<'a> for T {
+    fn scan(s: &mut Scanner<'a>) -> Option<Self> {
+        if s.peek()? != b'{' {
+            return s.json().map(|v| T::not_object(v.type_name()));
+        }
+        T::scan_members(s)
+    }
+}
+
+/// serde_json's reader of an [`ObjectField`].
+struct ObjectVisitor<T>(PhantomData<T>);
+
+/// Reads an [`ObjectField`] with serde.
+fn deserialize_object<'de, T: ObjectField<'de>, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+    d.deserialize_any(ObjectVisitor(PhantomData))
+}
+
+impl<'de, T: ObjectField<'de>> Visitor<'de> for ObjectVisitor<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::read_members(map)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(T::not_object(Json::Array.type_name()))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<T, E> {
+        Ok(T::not_object(Json::Bool(true).type_name()))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<T, E> {
+        Ok(T::not_object(Json::Int(0).type_name()))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<T, E> {
+        Ok(T::not_object(Json::UInt(0).type_name()))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<T, E> {
+        Ok(T::not_object(Json::Float(0.0).type_name()))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<T, E> {
+        Ok(T::not_object(Json::Str(Cow::Borrowed("")).type_name()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        Ok(T::not_object(Json::Null.type_name()))
+    }
 }
 
 /// The `metadata` member, read in the document's single pass: its members
-/// with their values left as raw JSON text or, when it is not an object,
-/// the JSON type it is (named as [`Json::type_name`] names it).
+/// with their values left as raw JSON text, or the JSON type it is.
 #[derive(Debug, PartialEq)]
 enum Metadata<'a> {
     Members(Vec<(Cow<'a, str>, &'a str)>),
     NotObject(&'static str),
 }
 
-impl<'a> FieldValue<'a> for Metadata<'a> {
-    fn scan(s: &mut Scanner<'a>) -> Option<Self> {
-        if s.peek()? != b'{' {
-            return s.json().map(|v| Metadata::NotObject(v.type_name()));
+impl<'a> ObjectField<'a> for Metadata<'a> {
+    fn not_object(found: &'static str) -> Self {
+        Metadata::NotObject(found)
+    }
+    fn read_members<A: MapAccess<'a>>(mut map: A) -> Result<Self, A::Error> {
+        let mut members = Vec::new();
+        while let Some(BorrowedStr(k)) = map.next_key::<BorrowedStr<'a>>()? {
+            members.push((k, map.next_value::<&'a RawValue>()?.get()));
         }
+        Ok(Metadata::Members(members))
+    }
+    fn scan_members(s: &mut Scanner<'a>) -> Option<Self> {
         let mut members = Vec::new();
         s.members(|s, key| {
             members.push((key, s.raw_scalar()?));
@@ -553,70 +612,141 @@ impl<'a> FieldValue<'a> for Metadata<'a> {
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Metadata<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::{Error, MapAccess, SeqAccess, Visitor};
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Metadata<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut members = Vec::new();
-                while let Some(BorrowedStr(k)) = map.next_key::<BorrowedStr<'de>>()? {
-                    members.push((k, map.next_value::<&'de RawValue>()?.get()));
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        deserialize_object(d)
+    }
+}
+
+/// Most members read from a nested object.
+const MAX_PICKED: usize = 3;
+
+/// The members read from a nested object (at most [`MAX_PICKED`]), in
+/// the order they are kept.
+trait MemberNames {
+    const NAMES: &'static [&'static str];
+}
+
+/// `geo`: `country` and `city`.
+#[derive(Debug, PartialEq)]
+struct GeoNames;
+impl MemberNames for GeoNames {
+    const NAMES: &'static [&'static str] = &["country", "city"];
+}
+type Geo<'a> = Picked<'a, GeoNames>;
+
+/// `device`: `type`, `os` and `browser`.
+#[derive(Debug, PartialEq)]
+struct DeviceNames;
+impl MemberNames for DeviceNames {
+    const NAMES: &'static [&'static str] = &["type", "os", "browser"];
+}
+type Device<'a> = Picked<'a, DeviceNames>;
+
+/// A nested object of which a few members are read, without keeping the
+/// rest: of a member given twice the last wins, as in most JSON readers,
+/// and others are skipped, as unknown fields are.
+#[derive(Debug, PartialEq)]
+struct Picked<'a, N> {
+    /// The members in the order of `N::NAMES`, or the type of a value
+    /// that is not an object.
+    found: Result<[Option<Json<'a>>; MAX_PICKED], &'static str>,
+    names: PhantomData<N>,
+}
+
+impl<'a, N: MemberNames> Picked<'a, N> {
+    fn slot(name: &str) -> Option<usize> {
+        N::NAMES.iter().position(|n| *n == name)
+    }
+
+    /// The members, in the order of `N::NAMES`, or why `field` is refused.
+    fn members(self, field: &str) -> Result<[Option<Json<'a>>; MAX_PICKED], Rejection> {
+        self.found.map_err(|found| not_an_object(field, found))
+    }
+
+    fn object(found: [Option<Json<'a>>; MAX_PICKED]) -> Self {
+        Picked {
+            found: Ok(found),
+            names: PhantomData,
+        }
+    }
+}
+
+impl<'a, N: MemberNames> ObjectField<'a> for Picked<'a, N> {
+    fn not_object(found: &'static str) -> Self {
+        Picked {
+            found: Err(found),
+            names: PhantomData,
+        }
+    }
+    fn read_members<A: MapAccess<'a>>(mut map: A) -> Result<Self, A::Error> {
+        let mut found: [Option<Json<'a>>; MAX_PICKED] = Default::default();
+        while let Some(BorrowedStr(key)) = map.next_key::<BorrowedStr<'a>>()? {
+            match Self::slot(&key) {
+                Some(i) => found[i] = Some(map.next_value()?),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
                 }
-                Ok(Metadata::Members(members))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Metadata::NotObject(Json::Array.type_name()))
-            }
-            fn visit_bool<E: Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Metadata::NotObject(Json::Bool(true).type_name()))
-            }
-            fn visit_i64<E: Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Metadata::NotObject(Json::Int(0).type_name()))
-            }
-            fn visit_u64<E: Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Metadata::NotObject(Json::UInt(0).type_name()))
-            }
-            fn visit_f64<E: Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Metadata::NotObject(Json::Float(0.0).type_name()))
-            }
-            fn visit_str<E: Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Metadata::NotObject(
-                    Json::Str(Cow::Borrowed("")).type_name(),
-                ))
-            }
-            fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
-                Ok(Metadata::NotObject(Json::Null.type_name()))
             }
         }
-        d.deserialize_any(V)
+        Ok(Self::object(found))
+    }
+    fn scan_members(s: &mut Scanner<'a>) -> Option<Self> {
+        let mut found: [Option<Json<'a>>; MAX_PICKED] = Default::default();
+        s.members(|s, key| {
+            let value = s.json()?;
+            if let Some(i) = Self::slot(&key) {
+                found[i] = Some(value);
+            }
+            Some(())
+        })?;
+        Some(Self::object(found))
+    }
+}
+
+impl<'de: 'a, 'a, N: MemberNames> Deserialize<'de> for Picked<'a, N> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        deserialize_object(d)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     fn with_metadata(metadata: &str) -> Result<ActivityRow, Rejection> {
         activity_with(&format!(r#""metadata":{metadata}"#))
     }
 
-    /// An activity log of the required fields and `more`.
+    /// A log of `kind` of its required fields and `more`.
+    fn log_with(kind: LogKind, more: &str) -> Result<LogRow, Rejection> {
+        let required = match kind {
+            LogKind::Auth => concat!(
+                r#""event_id":"6f9619ff-8b86-4011-b42d-00c04fc964ff","user_id":"u","#,
+                r#""timestamp":1795615800220,"event_type":"login","success":true,"ip_address":"::1""#
+            ),
+            LogKind::Session => concat!(
+                r#""session_id":"e6fd60d6-363b-4289-8f42-488a98bbf7a0","user_id":"u","#,
+                r#""timestamp":1795615800220,"event_type":"heartbeat""#
+            ),
+            LogKind::Activity => concat!(
+                r#""event_id":"c91b424a-4e0f-4805-a58d-5d7788a8c480","user_id":"u","#,
+                r#""timestamp":1795615800220,"action":"click","resource":"/a""#
+            ),
+        };
+        let at = Position {
+            partition: 0,
+            offset: 0,
+        };
+        to_row(kind, &format!("{{{required},{more}}}"), at)
+    }
+
     fn activity_with(more: &str) -> Result<ActivityRow, Rejection> {
-        let text = format!(
-            r#"{{"event_id":"c91b424a-4e0f-4805-a58d-5d7788a8c480","user_id":"u","timestamp":1795615800220,"action":"click","resource":"/a",{more}}}"#
-        );
-        activity_row(
-            &text,
-            Position {
-                partition: 0,
-                offset: 0,
-            },
-        )
+        match log_with(LogKind::Activity, more)? {
+            LogRow::Activity(row) => Ok(row),
+            other => panic!("an activity log made {other:?}"),
+        }
     }
 
     /// Logs in the shapes producers send, and some they should not: every
@@ -665,14 +795,9 @@ mod tests {
         assert_eq!(f.user_id, Some(Json::Str("ué-1".into())));
         assert_eq!(f.failure_reason, Some(Json::Str("bad \"pw\"".into())));
         assert_eq!(f.auth_method, None);
-        let Some(Json::Object(geo)) = f.geo else {
-            panic!("geo is an object")
-        };
-        assert_eq!(
-            geo.len(),
-            3,
-            "both cities are kept; the last one wins later"
-        );
+        let [country, city, _] = f.geo.expect("geo is read").members("geo").unwrap();
+        assert_eq!(country, Some(Json::Str("de".into())));
+        assert_eq!(city, Some(Json::Str("Bonn".into())), "the last city wins");
         let f: ActivityFields = read_object(ACTIVITY).unwrap();
         let Some(Metadata::Members(members)) = f.metadata else {
             panic!("metadata is an object")
@@ -738,6 +863,51 @@ mod tests {
         assert!(e.detail.contains("number out of range"), "{e:?}");
     }
 
+    /// `geo` and `device` are read for the members they take: the last
+    /// of a name given twice wins, and the rest is skipped however it is
+    /// written (a number past f64, nesting), as unknown fields are.
+    #[test]
+    fn nested_objects_keep_their_members_and_skip_the_rest() {
+        let geo = r#""geo":{"country":"de","lat":1e400,"x":{"y":[1]},"city":"Köln","city":"Bonn"}"#;
+        let Ok(LogRow::Auth(row)) = log_with(LogKind::Auth, geo) else {
+            panic!("{geo}")
+        };
+        assert_eq!(
+            (row.country.0, row.city.0.as_deref()),
+            (Some("DE"), Some("Bonn"))
+        );
+        let device = r#""device":{"os":"iOS","type":"mobile","browser":"x","browser":null}"#;
+        let Ok(LogRow::Session(row)) = log_with(LogKind::Session, device) else {
+            panic!("{device}")
+        };
+        assert_eq!(row.device_type.0, Some("mobile"));
+        assert_eq!((row.os.0.as_deref(), row.browser.0), (Some("iOS"), None));
+        for (kind, more, detail) in [
+            (
+                LogKind::Auth,
+                r#""geo":[1]"#,
+                "field `geo` must be an object, got an array",
+            ),
+            (
+                LogKind::Auth,
+                r#""geo":{"city":{}}"#,
+                "field `geo.city` must be a string, got an object",
+            ),
+            (
+                LogKind::Session,
+                r#""device":"x""#,
+                "field `device` must be an object, got a string",
+            ),
+        ] {
+            let e = log_with(kind, more).unwrap_err();
+            assert_eq!(
+                (e.reason, &*e.detail),
+                (ReasonCode::InvalidField, detail),
+                "{more}"
+            );
+        }
+    }
+
     #[test]
     fn metadata_keeps_scalars_as_written_and_names_what_else_it_got() {
         let row =
@@ -750,7 +920,7 @@ mod tests {
         ]
         .map(|(k, v)| (k.into(), v.into()))
         .into();
-        assert_eq!(row.metadata.0, Some(want));
+        assert_eq!(row.metadata.0, Some(want.into()));
         assert_eq!(with_metadata("null").unwrap().metadata.0, None);
         for (value, got) in [
             (r#""k=v""#, "a string"),

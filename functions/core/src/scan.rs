@@ -310,12 +310,8 @@ impl<'a> Scanner<'a> {
         Some(match self.peek()? {
             b'"' => Json::Str(self.string()?),
             b'{' => {
-                let mut members = Vec::new();
-                self.members(|s, name| {
-                    members.push((name, s.json_within(inner)?));
-                    Some(())
-                })?;
-                Json::Object(members)
+                self.members(|s, _| s.json_within(inner).map(drop))?;
+                Json::Object
             }
             b'[' => {
                 self.elements(|s| s.json_within(inner).map(drop))?;

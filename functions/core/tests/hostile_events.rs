@@ -138,9 +138,15 @@ fn deeply_nested_logs_end_as_one_outcome_each() {
         // An unknown field is skipped, however deep: the log is written.
         (with("extra", &arrays), None),
         (with("extra", &objects), None),
-        // A known field is read, up to serde_json's recursion limit.
+        // A known object is read for the members it takes, and the rest
+        // of it is skipped, however deep; those members are read one
+        // level deep.
         (with("geo", &arrays), Some("invalid_field")),
-        (with("geo", &objects), Some("invalid_json")),
+        (with("geo", &objects), None),
+        (
+            with("geo", &format!(r#"{{"city":{objects}}}"#)),
+            Some("invalid_field"),
+        ),
         (arrays.clone(), Some("not_an_object")),
     ];
     let records: Vec<String> = cases

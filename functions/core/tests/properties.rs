@@ -2,6 +2,9 @@
 //! exactly one outcome without a panic, and valid logs always round-trip to
 //! rows carrying their values.
 
+use std::collections::BTreeMap;
+
+use logpipe_core::column::Text;
 use logpipe_core::logs::{self, LogRow, Position};
 use logpipe_core::record::{
     classify, encode_base64, KafkaRecordRef, Outcome, DEAD_LETTER_VALUE_BYTES,
@@ -103,8 +106,9 @@ proptest! {
         prop_assert_eq!(row.action, action);
         prop_assert_eq!(row.resource, resource);
         prop_assert_eq!(row.duration_ms.0, duration);
-        let metadata = metadata.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-        prop_assert_eq!(row.metadata.0, Some(metadata));
+        let metadata: BTreeMap<Text, Text> =
+            metadata.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        prop_assert_eq!(row.metadata.0, Some(metadata.into()));
         prop_assert_eq!((row.source_partition, row.source_offset), (3, 9));
     }
 
