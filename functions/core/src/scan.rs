@@ -14,17 +14,19 @@
 //! Strings are where the time goes. serde_json looks for the end of one 8
 //! bytes at a time through its general deserializer; [`Scanner::string`],
 //! inlined into each place a string is read, looks at the first 48 bytes
-//! 8 at a time in a `u64`, and the end of a longer one is found with
-//! `memchr` (16 or 32 bytes at a time).
+//! 16 at a time (SSE2 or NEON, through `wide`), and the end of a longer
+//! one is found with `memchr` (16 or 32 bytes at a time).
 
 use std::borrow::Cow;
+
+use wide::u8x16;
 
 use crate::json::Json;
 
 /// Most digits read as a whole number: 18 always fit an `i64`.
 const MAX_DIGITS: usize = 18;
 
-/// How many bytes of a string are looked at 8 at a time before `memchr`.
+/// How many bytes of a string are looked at 16 at a time before `memchr`.
 const SHORT: usize = 48;
 
 /// How deep [`Scanner::json`] reads objects and arrays inside each other
@@ -387,9 +389,9 @@ impl<'a> Scanner<'a> {
 
 /// Where the first quote or backslash of `bytes` is; `None` if there is
 /// none, or a control character comes first (a string may not hold one).
-/// Names and most values end within a few bytes, sooner than a SIMD search
-/// starts paying: the first [`SHORT`] bytes are looked at 8 at a time in a
-/// `u64`, and only a longer string goes to `memchr`.
+/// Names and most values end within a few bytes, sooner than a `memchr`
+/// call starts paying: the first [`SHORT`] bytes are looked at 16 at a time
+/// in one SIMD register, and only a longer string goes to `memchr`.
 fn stop(bytes: &[u8]) -> Option<usize> {
     let first = match short_stop(bytes) {
         Short::At(first) => first,
@@ -400,8 +402,8 @@ fn stop(bytes: &[u8]) -> Option<usize> {
     (bytes[first] >= 0x20).then_some(first)
 }
 
-/// What the first [`SHORT`] bytes of a string, looked at 8 at a time,
-/// tell of where it stops.
+/// What the first [`SHORT`] bytes of a string, looked at 16 at a time
+/// (then 8, near the end of a text), tell of where it stops.
 enum Short {
     /// At this byte: a quote, a backslash or a control character.
     At(usize),
@@ -411,21 +413,40 @@ enum Short {
     Tail(usize),
 }
 
-/// The 8-byte steps of [`stop`], which [`Scanner::string`] takes inline.
+/// The first steps of [`stop`], which [`Scanner::string`] takes inline.
 #[inline(always)]
 fn short_stop(bytes: &[u8]) -> Short {
     let mut at = 0;
-    while let Some(word) = bytes[at..].first_chunk::<8>() {
+    while let Some(chunk) = bytes[at..].first_chunk::<16>() {
+        let stops = stops_in_16(chunk);
+        if stops != 0 {
+            return Short::At(at + stops.trailing_zeros() as usize);
+        }
+        at += 16;
+        if at == SHORT {
+            return Short::Past;
+        }
+    }
+    // Fewer than 16 bytes left: the last string of a text is often here.
+    if let Some(word) = bytes[at..].first_chunk::<8>() {
         let stops = stops_in(u64::from_le_bytes(*word));
         if stops != 0 {
             return Short::At(at + stops.trailing_zeros() as usize / 8);
         }
         at += 8;
-        if at == SHORT {
-            return Short::Past;
-        }
     }
     Short::Tail(at)
+}
+
+/// A bit for each byte of `chunk` that is a quote, a backslash or a
+/// control character (below 0x20: the least of it and 0x1f is itself).
+#[inline(always)]
+fn stops_in_16(chunk: &[u8; 16]) -> u32 {
+    let v = u8x16::new(*chunk);
+    let stops = v.cmp_eq(u8x16::splat(b'"'))
+        | v.cmp_eq(u8x16::splat(b'\\'))
+        | v.min(u8x16::splat(0x1f)).cmp_eq(v);
+    stops.move_mask() as u32
 }
 
 /// [`stop`] for `bytes` whose first [`SHORT`] hold none.
