@@ -201,10 +201,12 @@ pub fn to_row(kind: LogKind, text: &str, at: Position) -> Result<LogRow, Rejecti
 
 /// The fields of one log kind: read by serde_json, or, for a document the
 /// shared fast reader ([`crate::scan`]) reads, by [`Fields::scan`].
-trait Fields<'a>: Deserialize<'a> {
-    /// The fields of an object, as serde_json would read them; `None` for
-    /// whatever the fast reader leaves to serde_json.
-    fn scan(s: &mut Scanner<'a>) -> Option<Self>;
+trait Fields<'a>: Deserialize<'a> + Default {
+    /// Reads the fields of an object into `self` (all `None`), as
+    /// serde_json would read them; `None` for whatever the fast reader
+    /// leaves to serde_json. Filled in place: the struct is a few hundred
+    /// bytes, and each move of a returned one is a `memcpy`.
+    fn scan(&mut self, s: &mut Scanner<'a>) -> Option<()>;
 }
 
 /// A field's value as the fast reader reads it (`null` is read before).
@@ -232,11 +234,11 @@ macro_rules! log_fields {
         }
 
         impl<'a> Fields<'a> for $name<'a> {
-            fn scan(s: &mut Scanner<'a>) -> Option<Self> {
+            fn scan(&mut self, s: &mut Scanner<'a>) -> Option<()> {
                 /// One bit a field, for [`Seen`].
                 #[allow(non_camel_case_types)]
                 enum Bit { $($field),* }
-                let mut fields = Self::default();
+                let fields = self;
                 let mut seen = Seen::default();
                 s.members(|s, name| {
                     match &*name {
@@ -252,17 +254,17 @@ macro_rules! log_fields {
                     }
                     Some(())
                 })?;
-                Some(fields)
+                Some(())
             }
         }
     };
 }
 
-/// Reads the top-level object into `T`, telling `invalid_json` from
-/// `not_an_object`.
-fn read_object<'a, T: Fields<'a>>(text: &'a str) -> Result<T, Rejection> {
-    if let Some(fields) = Scanner::whole(text, T::scan) {
-        return Ok(fields);
+/// Reads the top-level object into `fields` (all `None`), telling
+/// `invalid_json` from `not_an_object`.
+fn read_object<'a, T: Fields<'a>>(text: &'a str, fields: &mut T) -> Result<(), Rejection> {
+    if Scanner::whole(text, |s| fields.scan(s)).is_some() {
+        return Ok(());
     }
     let first = text
         .trim_start_matches([' ', '\t', '\n', '\r'])
@@ -281,7 +283,9 @@ fn read_object<'a, T: Fields<'a>>(text: &'a str) -> Result<T, Rejection> {
             Err(e) => invalid_json(&e),
         });
     }
-    serde_json::from_str::<T>(text).map_err(|e| invalid_json(&e))
+    // The fast reader may have filled some fields before it gave up.
+    *fields = serde_json::from_str::<T>(text).map_err(|e| invalid_json(&e))?;
+    Ok(())
 }
 
 fn first_token(text: &str) -> String {
@@ -333,7 +337,8 @@ log_fields!(AuthFields {
 
 /// Validates an auth log.
 pub fn auth_row(text: &str, at: Position) -> Result<AuthRow, Rejection> {
-    let f: AuthFields = read_object(text)?;
+    let mut f = AuthFields::default();
+    read_object(text, &mut f)?;
     let event_id = fields::uuid("event_id", required("event_id", f.event_id)?)?;
     let user_id = fields::user_id(f.user_id)?;
     let (event_time, day) = time_and_day(f.timestamp)?;
@@ -393,7 +398,8 @@ log_fields!(SessionFields {
 
 /// Validates a session log.
 pub fn session_row(text: &str, at: Position) -> Result<SessionRow, Rejection> {
-    let f: SessionFields = read_object(text)?;
+    let mut f = SessionFields::default();
+    read_object(text, &mut f)?;
     let session_id = fields::uuid("session_id", required("session_id", f.session_id)?)?;
     let user_id = fields::user_id(f.user_id)?;
     let (event_time, day) = time_and_day(f.timestamp)?;
@@ -453,7 +459,8 @@ log_fields!(ActivityFields {
 
 /// Validates an activity log.
 pub fn activity_row(text: &str, at: Position) -> Result<ActivityRow, Rejection> {
-    let f: ActivityFields = read_object(text)?;
+    let mut f = ActivityFields::default();
+    read_object(text, &mut f)?;
     let event_id = fields::uuid("event_id", required("event_id", f.event_id)?)?;
     let user_id = fields::user_id(f.user_id)?;
     let session_id = opt(f.session_id, |v| fields::uuid("session_id", v))?;
@@ -777,8 +784,9 @@ mod tests {
     /// What the fast reader reads of `text`, checked against serde_json:
     /// whatever it reads, serde_json reads the same. `true` if it read it.
     fn read_alike<'a, T: Fields<'a> + PartialEq + std::fmt::Debug>(text: &'a str) -> bool {
-        match Scanner::whole(text, T::scan) {
-            Some(fast) => {
+        let mut fast = T::default();
+        match Scanner::whole(text, |s| fast.scan(s)) {
+            Some(()) => {
                 assert_eq!(Some(fast), serde_json::from_str::<T>(text).ok(), "{text}");
                 true
             }
@@ -791,14 +799,16 @@ mod tests {
         assert!(read_alike::<AuthFields>(AUTH));
         assert!(read_alike::<SessionFields>(SESSION));
         assert!(read_alike::<ActivityFields>(ACTIVITY));
-        let f: AuthFields = read_object(AUTH).unwrap();
+        let mut f = AuthFields::default();
+        read_object(AUTH, &mut f).unwrap();
         assert_eq!(f.user_id, Some(Json::Str("ué-1".into())));
         assert_eq!(f.failure_reason, Some(Json::Str("bad \"pw\"".into())));
         assert_eq!(f.auth_method, None);
         let [country, city, _] = f.geo.expect("geo is read").members("geo").unwrap();
         assert_eq!(country, Some(Json::Str("de".into())));
         assert_eq!(city, Some(Json::Str("Bonn".into())), "the last city wins");
-        let f: ActivityFields = read_object(ACTIVITY).unwrap();
+        let mut f = ActivityFields::default();
+        read_object(ACTIVITY, &mut f).unwrap();
         let Some(Metadata::Members(members)) = f.metadata else {
             panic!("metadata is an object")
         };
