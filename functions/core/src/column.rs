@@ -13,12 +13,11 @@
 //! to build and another to drop.
 
 use std::borrow::{Borrow, Cow};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Deref;
 
 use compact_str::CompactString;
-
-use std::collections::BTreeMap;
 
 use scylla::frame::response::result::{CollectionType, ColumnType};
 use scylla::serialize::value::SerializeValue;

@@ -661,7 +661,12 @@ struct Picked<'a, N> {
 }
 
 impl<'a, N: MemberNames> Picked<'a, N> {
+    /// A list of names longer than the slots fails the build, where it
+    /// would otherwise index past them on the first log that has them.
+    const FITS: () = assert!(N::NAMES.len() <= MAX_PICKED, "more names than MAX_PICKED");
+
     fn slot(name: &str) -> Option<usize> {
+        let () = Self::FITS;
         N::NAMES.iter().position(|n| *n == name)
     }
 
