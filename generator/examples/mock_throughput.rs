@@ -10,6 +10,11 @@ use log_generator::{produce, Compression, ProduceConfig};
 use logpipe_core::topics::LogKind;
 use rdkafka::mocking::MockCluster;
 
+/// The allocator of the `log-generator` command (see its `main.rs`), so
+/// that librdkafka's allocations cost here what they cost there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let per_topic: u64 = args
