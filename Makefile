@@ -5,7 +5,8 @@
 #   make help     every target
 #
 # Tools are installed into the project: Python tools into .venv (from
-# requirements-dev.txt), checkov into .tools/checkov. A second run reuses them.
+# requirements-dev.txt), checkov into .tools/checkov, the real Kafka and
+# Cassandra into .tools/servers (mk/servers.mk). A second run reuses them.
 
 SHELL := /bin/bash
 VENV := .venv
@@ -36,7 +37,7 @@ $(VENV)/.installed: requirements-dev.txt
 
 venv: $(VENV)/.installed ## Install the Python tools (cargo-lambda, pytest, hcl2, tflocal) into .venv
 
-build: venv ## Build the three functions as arm64 Lambda zips in target/lambda/arm64/<function>/bootstrap.zip
+build: venv ## Build the three functions as Lambda zips for ARCH (arm64, or x86_64) in target/lambda/ARCH/<function>/bootstrap.zip
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO_LAMBDA) lambda build --profile lambda $(ARCH_FLAG) --output-format zip --lambda-dir $(LAMBDA_DIR) \
 		$(addprefix -p ,$(FUNCTIONS))
 	@for f in $(FUNCTIONS); do ls -l $(LAMBDA_DIR)/$$f/bootstrap.zip; done
@@ -50,7 +51,7 @@ logpipe: ## Build the logpipe CLI (release)
 demo: logpipe ## The whole pipeline, no set-up: embedded Kafka and CQL, 100,000 generated logs a topic through the three functions; prints the table (DEMO_ARGS adds flags)
 	$(LOGPIPE) demo $(DEMO_ARGS)
 
-test: venv fmt-check clippy deny cargo-test infra-test fuzz-smoke load ## Install what is missing, then fmt, clippy and every test
+test: venv servers fmt-check clippy deny cargo-test infra-test fuzz-smoke load ## Install what is missing, then fmt, clippy and every test
 	@echo "make test: all checks passed"
 
 fmt: ## Format the code
@@ -62,11 +63,14 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-cargo-test: venv tansu
+# One real Cassandra and one real Kafka for the whole run (testkit's
+# logpipe-servers), passed to the tests in LOGPIPE_TEST_CASSANDRA and
+# LOGPIPE_TEST_KAFKA; tests that kill a server start their own.
+cargo-test: venv servers
 	$(CARGO) build --workspace
-	$(CARGO) test --workspace
+	$(SERVERS_BIN) run -- $(CARGO) test --workspace --no-fail-fast
 
-bench: ## Benchmarks: criterion micro-benchmarks, then every figure against its baseline in one run (docs/benchmarks.md)
+bench: servers ## Benchmarks: criterion micro-benchmarks, then every figure against its baseline in one run, embedded and real servers (docs/benchmarks.md)
 	$(CARGO) bench -p logpipe-bench --bench hot_path
 	$(CARGO) build --release -p logpipe -p log-generator -p auth-logs -p logpipe-bench
 	@mkdir -p target/bench
@@ -88,11 +92,12 @@ replay: logpipe ## Replay EVENTS (event files) into an embedded CQL node and dum
 fixtures: ## Rebuild data/sample_logs and fixtures/events from scripts/build_fixtures.py
 	python3 scripts/build_fixtures.py
 
-golden: logpipe ## Refresh fixtures/golden from the fixture events (review the diff!)
-	@for f in fixtures/events/*_*.json; do \
+golden: logpipe servers-bin cassandra-install ## Refresh fixtures/golden from the fixture events, replayed into a real Cassandra node (review the diff!)
+	$(SERVERS_BIN) run --only cassandra -- sh -c 'for f in fixtures/events/*_*.json; do \
 		n=$$(basename $$f .json); rm -rf fixtures/golden/$$n; \
-		$(LOGPIPE) replay --dump fixtures/golden/$$n $$f >/dev/null || exit 1; \
-	done
+		$(LOGPIPE) replay --cassandra $$LOGPIPE_TEST_CASSANDRA --keyspace golden_$$n --apply-schema \
+			--dump fixtures/golden/$$n $$f >/dev/null || exit 1; \
+	done'
 	git diff --stat fixtures/golden
 
 up: ## Start Kafka, ScyllaDB and LocalStack with docker compose
