@@ -94,9 +94,10 @@ def b64(data):
     return base64.b64encode(data).decode()
 
 
-def record(topic, partition, offset, value, key=None, raw_value=None, headers=True):
+def record(topic, partition, offset, value, key=None, raw_value=None, headers=True, timestamp=None):
     """One event record. `value`: a log dict, bytes, or None; `raw_value`
-    puts text into the value field as is (for invalid base64)."""
+    puts text into the value field as is (for invalid base64); `timestamp`
+    replaces the Kafka timestamp (BASE_MS + offset seconds; -1: none)."""
     if raw_value is not None:
         v = raw_value
     elif value is None:
@@ -109,7 +110,7 @@ def record(topic, partition, offset, value, key=None, raw_value=None, headers=Tr
         "topic": topic,
         "partition": partition,
         "offset": offset,
-        "timestamp": BASE_MS + offset * 1000,
+        "timestamp": BASE_MS + offset * 1000 if timestamp is None else timestamp,
         "timestampType": "CREATE_TIME",
         "key": b64(key.encode()) if key else None,
         "value": v,
@@ -159,7 +160,7 @@ def auth_event():
         (b"{" + b" " * 262_144 + b"}", "too_large"),
         (b'{"user_id":"\xff\xfe"}', "invalid_utf8"),
         (b'{"event_id": "abc", ', "invalid_json"),
-        ([1, 2, 3], "not_an_object"),
+        (list(range(12_000)), "not_an_object"),  # 71 KiB: kept whole
         (with_(base, user_id=DROP), "missing_field"),
         (with_(base, success=None), "missing_field"),
         (with_(base, event_id="not-a-uuid"), "invalid_field"),
@@ -179,19 +180,25 @@ def auth_event():
         p = i % 2
         recs.append(record(t, p, off[p], log, key=log["user_id"]))
         off[p] += 1
-    for value, _reason in bad:
+    # Kafka timestamps of some bad records: none (-1; the dead letter has a
+    # null record_timestamp and day 1970-01-01), and one with milliseconds
+    # that float arithmetic on epoch ms reads 1 ms early (stored exactly).
+    stamps = {7: -1, 5: BASE_MS + (off[1] + 5) * 1000 + 123}
+    for i, (value, _reason) in enumerate(bad):
         p = 1
+        ts = stamps.get(i)
         if isinstance(value, str) and value.startswith("RAW:"):
-            recs.append(record(t, p, off[p], None, raw_value=value[4:]))
+            recs.append(record(t, p, off[p], None, raw_value=value[4:], timestamp=ts))
         elif isinstance(value, list):
-            recs.append(record(t, p, off[p], json.dumps(value).encode()))
+            recs.append(record(t, p, off[p], json.dumps(value).encode(), timestamp=ts))
         else:
-            recs.append(record(t, p, off[p], value, key="user-bad"))
+            recs.append(record(t, p, off[p], value, key="user-bad", timestamp=ts))
         off[p] += 1
     # A record of a topic no function owns.
     recs.append(record("user_payment_logs", 0, 7, auth_log(30), key="user-0001"))
-    # A record with an absent key and no headers.
-    recs.append(record(t, 0, off[0], auth_log(31), headers=False))
+    # A record with an absent key, no headers and no Kafka timestamp (-1):
+    # written like any other.
+    recs.append(record(t, 0, off[0], auth_log(31), headers=False, timestamp=-1))
     return event("aws:kafka", recs), [r for _, r in bad] + ["wrong_topic"]
 
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use futures::{StreamExt, TryStreamExt};
 use logpipe_core::logs::{self, LogRow};
 use logpipe_core::record::DEAD_LETTER_COLUMNS;
-use logpipe_core::sink::{connect_session, insert_cql, CassandraSink};
+use logpipe_core::sink::{connect_session, insert_cql_without_write_time, CassandraSink};
 use logpipe_core::topics::DEAD_LETTER_TABLE;
 use logpipe_core::{LogKind, ProcessedBatch, SinkConfig};
 use scylla::client::session::Session;
@@ -37,7 +37,7 @@ impl Bare {
     async fn prepare(session: Arc<Session>, keyspace: &str) -> Result<Self, String> {
         let prep = |table: &str, columns: &[&str]| {
             let session = session.clone();
-            let cql = insert_cql(keyspace, table, columns, 0);
+            let cql = insert_cql_without_write_time(keyspace, table, columns);
             async move { session.prepare(cql).await.map_err(|e| e.to_string()) }
         };
         let mut inserts = Vec::new();

@@ -51,7 +51,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return parse_error(&e),
+    };
     // The driver logs recoverable metadata quirks of single-node servers at
     // warn; errors still surface through the commands themselves.
     logpipe_core::telemetry::init("warn,scylla=off,kassandra=off");
@@ -83,5 +86,19 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Prints what clap has to say about the command line and exits: 0 for
+/// `--help` and `--version`, 64 (`EX_USAGE`) for a usage error, where clap
+/// on its own would exit 2, which `logpipe replay` keeps for storage
+/// failures.
+fn parse_error(e: &clap::Error) -> ExitCode {
+    // Printing to a closed stdout or stderr is not worth a panic.
+    let _ = e.print();
+    if e.exit_code() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(cmd::replay::EXIT_USAGE)
     }
 }

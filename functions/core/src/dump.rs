@@ -2,9 +2,12 @@
 //! --dump` writes and what the event-replay tests compare with their golden
 //! files.
 //!
-//! Rows are read partition by partition (a full-table scan is only used to
-//! find partitions, since some servers cap it), rendered with stable value
-//! formats, and sorted by primary key.
+//! A table is read whole with a paged query; the rows are rendered with
+//! stable value formats and sorted by primary key. A server that ignores
+//! the page size (the embedded node: it answers a full-table `SELECT` with
+//! one page of at most 4,999 rows, and ignores clustering order and
+//! `LIMIT`) is read partition by partition instead: the partitions the scan
+//! found, plus those the caller knows it wrote.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,6 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use base64::Engine;
 use chrono::{DateTime, NaiveDate};
 use scylla::client::session::Session;
+use scylla::response::query_result::QueryResult;
+use scylla::response::{PagingState, PagingStateResponse};
 use scylla::statement::prepared::PreparedStatement;
 use scylla::value::{CqlValue, Row};
 use serde_json::{Map, Value};
@@ -19,6 +24,9 @@ use serde_json::{Map, Value};
 use crate::batch::ProcessedBatch;
 use crate::logs::LogRow;
 use crate::schema::{self, TableKey};
+
+/// Rows a page of a whole-table read asks for.
+pub const DUMP_PAGE_ROWS: i32 = 1000;
 
 /// Reading back failed.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +41,10 @@ pub type JsonRow = Map<String, Value>;
 
 /// A partition key's values, in key order.
 pub type PartitionKey = Vec<CqlValue>;
+
+/// A row's primary key values (partition key, then clustering columns) and
+/// the row.
+type KeyedRow = (Vec<Option<CqlValue>>, JsonRow);
 
 /// The partitions a processed batch writes, by table.
 pub fn partitions_of(batch: &ProcessedBatch) -> BTreeMap<&'static str, Vec<PartitionKey>> {
@@ -53,6 +65,7 @@ pub fn partitions_of(batch: &ProcessedBatch) -> BTreeMap<&'static str, Vec<Parti
             .push(vec![
                 CqlValue::Text(dl.topic.clone()),
                 CqlValue::Int(dl.partition),
+                CqlValue::Date(dl.day),
             ]);
     }
     out
@@ -75,7 +88,10 @@ pub async fn dump_all(
     Ok(out)
 }
 
-/// Reads one table back, sorted by primary key.
+/// Reads one table back, sorted by primary key: every row, through a paged
+/// full-table query; on a server that ignores the page size (whose
+/// full-table reads stop at a cap), partition by partition, over the
+/// partitions the scan found and those in `known`.
 pub async fn dump_table(
     session: &Session,
     keyspace: &str,
@@ -86,33 +102,47 @@ pub async fn dump_table(
         table: table.table.to_owned(),
         message,
     };
-    // Partitions: those a scan finds, plus those the caller knows of.
-    let scan = format!(
-        "SELECT {} FROM {keyspace}.{}",
-        table.partition_key.join(", "),
-        table.table
-    );
-    let mut partitions: Vec<PartitionKey> = known.to_vec();
-    let result = session
-        .query_unpaged(scan, &[])
+    let mut scan = session
+        .prepare(format!("SELECT * FROM {keyspace}.{}", table.table))
         .await
         .map_err(|e| err(e.to_string()))?;
-    let rows = result.into_rows_result().map_err(|e| err(e.to_string()))?;
-    for row in rows.rows::<Row>().map_err(|e| err(e.to_string()))? {
-        let row = row.map_err(|e| err(e.to_string()))?;
-        if row.columns.iter().all(Option::is_some) {
-            partitions.push(row.columns.into_iter().flatten().collect());
+    scan.set_page_size(DUMP_PAGE_ROWS);
+    let mut keyed: Vec<KeyedRow> = Vec::new();
+    let mut paging_state = PagingState::start();
+    let mut pages_honoured = true;
+    loop {
+        let (result, next) = session
+            .execute_single_page(&scan, &[], paging_state)
+            .await
+            .map_err(|e| err(e.to_string()))?;
+        let page = keyed_rows(result, table)?;
+        pages_honoured &= page.len() <= DUMP_PAGE_ROWS as usize;
+        keyed.extend(page);
+        match next {
+            PagingStateResponse::HasMorePages { state } if pages_honoured => paging_state = state,
+            _ => break,
         }
     }
-    let unique: BTreeSet<SortKey> = partitions.into_iter().map(SortKey).collect();
-
-    let prepared = session
-        .prepare(partition_select(keyspace, table))
-        .await
-        .map_err(|e| err(e.to_string()))?;
-    let mut keyed: Vec<(Vec<Option<CqlValue>>, JsonRow)> = Vec::new();
-    for SortKey(pk) in unique {
-        keyed.extend(read_partition(session, &prepared, table, &pk).await?);
+    if !pages_honoured {
+        // The server sent more rows than a page holds: it does not page,
+        // and its whole-table read may have stopped at a cap.
+        let mut partitions: Vec<PartitionKey> = known.to_vec();
+        let width = table.partition_key.len();
+        partitions.extend(keyed.iter().filter_map(|(key, _)| {
+            key[..width]
+                .iter()
+                .cloned()
+                .collect::<Option<PartitionKey>>()
+        }));
+        let unique: BTreeSet<SortKey> = partitions.into_iter().map(SortKey).collect();
+        let prepared = session
+            .prepare(partition_select(keyspace, table))
+            .await
+            .map_err(|e| err(e.to_string()))?;
+        keyed.clear();
+        for SortKey(pk) in unique {
+            keyed.extend(read_partition(session, &prepared, table, &pk).await?);
+        }
     }
     keyed.sort_by(|a, b| cmp_keys(&a.0, &b.0));
     keyed.dedup_by(|a, b| cmp_keys(&a.0, &b.0) == Ordering::Equal);
@@ -154,21 +184,42 @@ fn partition_select(keyspace: &str, table: &TableKey) -> String {
 }
 
 /// The rows of partition `pk` ([`partition_select`] prepared), each with
-/// its primary key values (partition key, then clustering columns).
+/// its primary key values. Paged, for a server that pages.
 async fn read_partition(
     session: &Session,
     prepared: &PreparedStatement,
     table: &TableKey,
     pk: &PartitionKey,
-) -> Result<Vec<(Vec<Option<CqlValue>>, JsonRow)>, DumpError> {
+) -> Result<Vec<KeyedRow>, DumpError> {
     let err = |message: String| DumpError {
         table: table.table.to_owned(),
         message,
     };
-    let result = session
-        .execute_unpaged(prepared, pk)
-        .await
-        .map_err(|e| err(e.to_string()))?;
+    let mut keyed = Vec::new();
+    let mut paging_state = PagingState::start();
+    loop {
+        let (result, next) = session
+            .execute_single_page(prepared, pk, paging_state)
+            .await
+            .map_err(|e| err(e.to_string()))?;
+        let page = keyed_rows(result, table)?;
+        let empty = page.is_empty();
+        keyed.extend(page);
+        match next {
+            PagingStateResponse::HasMorePages { state } if !empty => paging_state = state,
+            _ => break,
+        }
+    }
+    Ok(keyed)
+}
+
+/// The rows of a `SELECT *` result, each with its primary key values
+/// (partition key, then clustering columns).
+fn keyed_rows(result: QueryResult, table: &TableKey) -> Result<Vec<KeyedRow>, DumpError> {
+    let err = |message: String| DumpError {
+        table: table.table.to_owned(),
+        message,
+    };
     let rows = result.into_rows_result().map_err(|e| err(e.to_string()))?;
     let names: Vec<String> = rows
         .column_specs()
@@ -190,7 +241,7 @@ async fn read_partition(
             .collect();
         let json = by_name
             .into_iter()
-            .map(|(name, v)| (name.to_owned(), v.as_ref().map_or(Value::Null, to_json)))
+            .map(|(name, v)| (name.to_owned(), column_json(v.as_ref())))
             .collect();
         keyed.push((key, json));
     }
@@ -241,6 +292,18 @@ fn cmp_values(a: &CqlValue, b: &CqlValue) -> Ordering {
         (V::Timestamp(x), V::Timestamp(y)) => x.0.cmp(&y.0),
         (V::Uuid(x), V::Uuid(y)) => x.cmp(y),
         _ => to_json(a).to_string().cmp(&to_json(b).to_string()),
+    }
+}
+
+/// Renders a column's value: null for a null cell and for an empty
+/// collection, which CQL does not tell apart from null (Cassandra reads an
+/// empty map back as null, the embedded node as `{}`); else [`to_json`].
+pub fn column_json(v: Option<&CqlValue>) -> Value {
+    match v {
+        None => Value::Null,
+        Some(CqlValue::Map(m)) if m.is_empty() => Value::Null,
+        Some(CqlValue::List(l) | CqlValue::Set(l)) if l.is_empty() => Value::Null,
+        Some(v) => to_json(v),
     }
 }
 
@@ -318,5 +381,52 @@ mod tests {
             to_json(&CqlValue::Blob(vec![0, 255])),
             Value::String("AP8=".into())
         );
+    }
+
+    #[test]
+    fn an_empty_collection_column_reads_as_null() {
+        assert_eq!(column_json(None), Value::Null);
+        assert_eq!(column_json(Some(&CqlValue::Map(vec![]))), Value::Null);
+        assert_eq!(column_json(Some(&CqlValue::List(vec![]))), Value::Null);
+        assert_eq!(column_json(Some(&CqlValue::Set(vec![]))), Value::Null);
+        let map = CqlValue::Map(vec![(
+            CqlValue::Text("a".into()),
+            CqlValue::Text("1".into()),
+        )]);
+        assert_eq!(column_json(Some(&map)), serde_json::json!({"a": "1"}));
+        assert_eq!(column_json(Some(&CqlValue::Int(0))), Value::from(0));
+    }
+
+    /// Rows sort by their primary key values column by column: `dead_letters`
+    /// by topic, partition, day, then offset.
+    #[test]
+    fn keys_sort_column_by_column() {
+        use crate::logs::day_of;
+        let key = |topic: &str, partition: i32, day_ms: i64, offset: i64| {
+            vec![
+                Some(CqlValue::Text(topic.into())),
+                Some(CqlValue::Int(partition)),
+                Some(CqlValue::Date(day_of(day_ms))),
+                Some(CqlValue::BigInt(offset)),
+            ]
+        };
+        let mut keys = vec![
+            key("b", 0, 0, 1),
+            key("a", 1, 0, 0),
+            key("a", 0, 1_795_615_200_000, 5),
+            key("a", 0, 0, 9),
+            key("a", 0, 1_795_615_200_000, 2),
+            key("a", 0, 86_400_000, 1),
+        ];
+        keys.sort_by(|a, b| cmp_keys(a, b));
+        let want = vec![
+            key("a", 0, 0, 9),
+            key("a", 0, 86_400_000, 1),
+            key("a", 0, 1_795_615_200_000, 2),
+            key("a", 0, 1_795_615_200_000, 5),
+            key("a", 1, 0, 0),
+            key("b", 0, 0, 1),
+        ];
+        assert_eq!(keys, want);
     }
 }

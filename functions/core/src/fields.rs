@@ -7,11 +7,10 @@
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
 
-use chrono::DateTime;
 use uuid::Uuid;
 
 use crate::column::Text;
-use crate::json::Json;
+use crate::json::{integer_value, Json};
 use crate::reason::Rejection;
 
 /// 2000-01-01T00:00:00Z in epoch milliseconds: the earliest accepted time.
@@ -117,25 +116,44 @@ pub fn boolean(name: &str, value: Json<'_>) -> Result<bool, Rejection> {
     }
 }
 
-/// An integer in `min..=max`. A number with a fraction is not an integer.
+/// A number as a detail message shows it: as written, cut to a readable
+/// length (JSON puts no bound on one).
+fn number_text(number: &str) -> Cow<'_, str> {
+    match number.char_indices().nth(QUOTE_CHARS) {
+        Some((cut, _)) => Cow::Owned(format!("{}…", &number[..cut])),
+        None => Cow::Borrowed(number),
+    }
+}
+
+/// An integer in `min..=max`: a JSON number written without a fraction
+/// or an exponent (`-0` is 0; `1.5`, `1.0` and `1e3` are not integers).
+/// One past `i64` is outside any range here.
 pub fn integer(name: &str, value: Json<'_>, min: i64, max: i64) -> Result<i64, Rejection> {
-    let n = match value {
-        Json::UInt(n) => i64::try_from(n).unwrap_or(i64::MAX),
-        Json::Int(n) => n,
-        other => {
-            return Err(Rejection::invalid(
-                name,
-                format_args!("must be an integer, got {}", other.type_name()),
-            ))
-        }
+    let (number, n) = match value {
+        Json::Number(number) => match integer_value(number) {
+            Some(n) => (number, n),
+            None => return Err(not_an_integer(name, &value)),
+        },
+        other => return Err(not_an_integer(name, &other)),
     };
-    if n < min || n > max {
-        return Err(Rejection::invalid(
+    match n {
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        Some(n) => Err(Rejection::invalid(
             name,
             format_args!("is {n}, outside {min}..={max}"),
-        ));
+        )),
+        None => Err(Rejection::invalid(
+            name,
+            format_args!("is {}, outside {min}..={max}", number_text(number)),
+        )),
     }
-    Ok(n)
+}
+
+fn not_an_integer(name: &str, value: &Json<'_>) -> Rejection {
+    Rejection::invalid(
+        name,
+        format_args!("must be an integer, got {}", value.type_name()),
+    )
 }
 
 /// An IPv4 or IPv6 address in text form.
@@ -184,8 +202,10 @@ fn dotted_quad(text: &str) -> Option<Ipv4Addr> {
     rest.is_empty().then_some(Ipv4Addr::from(octets))
 }
 
-/// One of `allowed`, matched case-insensitively after trimming; returns the
-/// stored (lowercase) spelling.
+/// One of `allowed`, matched ASCII-case-insensitively after trimming ASCII
+/// white space (space, tab, line feed, form feed, carriage return; not
+/// U+00A0 or other Unicode spaces); returns the stored (lowercase)
+/// spelling.
 pub fn one_of(
     name: &str,
     value: Json<'_>,
@@ -200,7 +220,7 @@ pub fn one_of(
         .copied()
         .find(|a| *a == s)
         .or_else(|| {
-            let trimmed = s.trim();
+            let trimmed = s.trim_ascii();
             allowed
                 .iter()
                 .copied()
@@ -215,38 +235,32 @@ pub fn one_of(
 }
 
 /// A log timestamp as epoch milliseconds (UTC, sub-millisecond digits
-/// dropped): RFC 3339 text with `Z` or an offset, or an integer of epoch
-/// milliseconds, within [2000-01-01, 2100-01-01).
+/// dropped): RFC 3339 text with a zone (see [`rfc3339_millis`]; ASCII white
+/// space around it is trimmed), or an integer of epoch milliseconds (see
+/// [`integer`]), within [2000-01-01, 2100-01-01). A non-integer number or a
+/// boolean is refused.
 pub fn timestamp(name: &str, value: Json<'_>) -> Result<i64, Rejection> {
-    let ms = match value {
-        Json::Str(s) => {
-            let text = s.trim();
-            match rfc3339_millis(text) {
-                Some(ms) => ms,
-                None => DateTime::parse_from_rfc3339(text)
-                    .map_err(|_| {
-                        Rejection::invalid(
-                            name,
-                            format_args!(
-                                "is not an RFC 3339 time with a zone (like 2026-11-25T14:00:00.123Z): {}",
-                                quote(&s)
-                            ),
-                        )
-                    })?
-                    .timestamp_millis(),
+    let (ms, written) = match &value {
+        Json::Str(s) => match rfc3339_millis(s.trim_ascii()) {
+            Some(ms) => (ms, None),
+            None => {
+                let why = if leap_second(s.trim_ascii()) {
+                    "has a leap second (:60), which is not accepted"
+                } else {
+                    "is not an RFC 3339 time with a zone (like 2026-11-25T14:00:00.123Z)"
+                };
+                return Err(Rejection::invalid(
+                    name,
+                    format_args!("{why}: {}", quote(s)),
+                ));
             }
-        }
-        Json::UInt(n) => i64::try_from(n).unwrap_or(i64::MAX),
-        Json::Int(n) => n,
-        other => {
-            return Err(Rejection::invalid(
-                name,
-                format_args!(
-                    "must be an RFC 3339 string or integer epoch milliseconds, got {}",
-                    other.type_name()
-                ),
-            ))
-        }
+        },
+        Json::Number(number) => match integer_value(number) {
+            Some(Some(ms)) => (ms, None),
+            Some(None) => (i64::MAX, Some(*number)),
+            None => return Err(not_a_time(name, &value)),
+        },
+        other => return Err(not_a_time(name, other)),
     };
     if !(MIN_TIMESTAMP_MS..MAX_TIMESTAMP_MS).contains(&ms) {
         let hint = if (0..MIN_TIMESTAMP_MS / 1000 * 100).contains(&ms) {
@@ -254,25 +268,50 @@ pub fn timestamp(name: &str, value: Json<'_>) -> Result<i64, Rejection> {
         } else {
             ""
         };
+        let shown = match written {
+            Some(number) => number_text(number),
+            None => Cow::Owned(ms.to_string()),
+        };
         return Err(Rejection::invalid(
             name,
-            format_args!("is {ms} ms since the epoch, outside 2000-01-01..2100-01-01{hint}"),
+            format_args!("is {shown} ms since the epoch, outside 2000-01-01..2100-01-01{hint}"),
         ));
     }
     Ok(ms)
 }
 
-/// The usual spelling of an RFC 3339 time, `2026-11-25T14:00:00.123Z` (a
-/// fraction of 1 to 9 digits or none; `Z` or `±HH:MM`), read straight into
-/// epoch milliseconds, sub-millisecond digits dropped as chrono drops them.
-/// `None` for any other text, which chrono reads (lower-case `t` and `z`, a
-/// space for `T`, a leap second, more fraction digits, and every error);
-/// tests hold the two to the same result.
+fn not_a_time(name: &str, value: &Json<'_>) -> Rejection {
+    Rejection::invalid(
+        name,
+        format_args!(
+            "must be an RFC 3339 string or integer epoch milliseconds, got {}",
+            value.type_name()
+        ),
+    )
+}
+
+/// Whether `text` is an RFC 3339 time but for its seconds, `60`.
+fn leap_second(text: &str) -> bool {
+    text.len() > 19 && text.get(17..19) == Some("60") && {
+        let mut fixed = text.to_owned();
+        fixed.replace_range(17..19, "59");
+        rfc3339_millis(&fixed).is_some()
+    }
+}
+
+/// An RFC 3339 time (section 5.6, `date-time`) read into epoch milliseconds:
+/// `YYYY-MM-DD`, `T`, `t` or a space, `hh:mm:ss`, a fraction of 1 to 9
+/// digits or none (digits past the millisecond dropped, not rounded), then
+/// `Z`, `z` or an offset `±hh:mm` (`-00:00` is UTC). A leap second (`:60`),
+/// a time without a zone, an offset without its colon and anything else
+/// are `None`.
 fn rfc3339_millis(text: &str) -> Option<i64> {
     let bytes = text.as_bytes();
     let fixed: &[u8; 19] = bytes.first_chunk()?;
-    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
-    if separators.iter().any(|&(at, want)| fixed[at] != want) {
+    let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+    if separators.iter().any(|&(at, want)| fixed[at] != want)
+        || !matches!(fixed[10], b'T' | b't' | b' ')
+    {
         return None;
     }
     let year = decimal(&fixed[..4])?;
@@ -304,7 +343,7 @@ fn rfc3339_millis(text: &str) -> Option<i64> {
         rest = &fraction[n..];
     }
     let offset_minutes = match *rest {
-        [b'Z'] => 0,
+        [b'Z' | b'z'] => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
             let (h, m) = (decimal(&[h1, h2])?, decimal(&[m1, m2])?);
             if h > 23 || m > 59 {
@@ -334,7 +373,7 @@ fn rfc3339_millis(text: &str) -> Option<i64> {
 pub fn country(name: &str, value: Json<'_>) -> Result<&'static str, Rejection> {
     let s = string(name, value)?;
     // Upper-cased on the stack: the code stored is the list's own string.
-    let found = match s.trim().as_bytes() {
+    let found = match s.trim_ascii().as_bytes() {
         &[a, b] => {
             let upper = [a.to_ascii_uppercase(), b.to_ascii_uppercase()];
             COUNTRY_CODES
@@ -389,6 +428,10 @@ mod tests {
         assert_eq!(COUNTRY_CODES.len(), 250);
     }
 
+    fn n(number: &str) -> Json<'_> {
+        Json::Number(number)
+    }
+
     #[test]
     fn timestamps_follow_the_rules() {
         assert_eq!(
@@ -400,35 +443,118 @@ mod tests {
             1_795_615_200_123
         );
         assert_eq!(
-            timestamp("t", Json::UInt(1_795_615_200_123)).unwrap(),
+            timestamp("t", n("1795615200123")).unwrap(),
             1_795_615_200_123
         );
         for bad in [
             s("2026-11-25T14:00:00"),
             s("yesterday"),
-            Json::Float(1_795_615_200_123.0),
+            s("1795615200123"),
+            n("1795615200123.0"),
+            n("1.795615200123e12"),
+            n("1e400"),
             Json::Bool(true),
-            Json::UInt(1_795_615_200),
-            Json::UInt(MAX_TIMESTAMP_MS as u64),
-            Json::Int(-1),
+            n("1795615200"),
+            n(&MAX_TIMESTAMP_MS.to_string()),
+            n("-1"),
+            n("-0"),
+            n("99999999999999999999"),
+            n("-99999999999999999999"),
             s("1999-12-31T23:59:59.999Z"),
         ] {
             let err = timestamp("t", bad.clone()).unwrap_err();
             assert_eq!(err.reason, ReasonCode::InvalidField, "{bad:?}");
             assert!(err.detail.starts_with("field `t`"), "{}", err.detail);
         }
-        assert!(timestamp("t", Json::UInt(1_795_615_200))
+        assert!(timestamp("t", n("1795615200"))
             .unwrap_err()
             .detail
             .contains("epoch seconds"));
         assert_eq!(
-            timestamp("t", Json::UInt(MIN_TIMESTAMP_MS as u64)).unwrap(),
+            timestamp("t", n("99999999999999999999"))
+                .unwrap_err()
+                .detail,
+            "field `t` is 99999999999999999999 ms since the epoch, outside 2000-01-01..2100-01-01"
+        );
+        assert_eq!(
+            timestamp("t", n("1.5")).unwrap_err().detail,
+            "field `t` must be an RFC 3339 string or integer epoch milliseconds, got a non-integer number"
+        );
+        assert_eq!(
+            timestamp("t", Json::Bool(false)).unwrap_err().detail,
+            "field `t` must be an RFC 3339 string or integer epoch milliseconds, got a boolean"
+        );
+        assert_eq!(
+            timestamp("t", n(&MIN_TIMESTAMP_MS.to_string())).unwrap(),
             MIN_TIMESTAMP_MS
         );
     }
 
+    /// RFC 3339 as the contract reads it: `T`, `t` or a space; `Z` or `z`;
+    /// 1 to 9 fraction digits, cut (not rounded) to the millisecond; no
+    /// leap second; a zone always; ASCII white space around it trimmed.
+    #[test]
+    fn rfc3339_details() {
+        let at = 1_795_615_200_000;
+        for (text, want) in [
+            ("2026-11-25T14:00:00Z", at),
+            ("2026-11-25t14:00:00z", at),
+            ("2026-11-25 14:00:00Z", at),
+            ("2026-11-25T14:00:00.1Z", at + 100),
+            ("2026-11-25T14:00:00.12Z", at + 120),
+            ("2026-11-25T14:00:00.999999999Z", at + 999),
+            ("2026-11-25T14:00:00.0019Z", at + 1),
+            ("2026-11-25T15:00:00+01:00", at),
+            ("2026-11-25T14:00:00-00:00", at),
+            ("2026-11-25T14:00:00+00:00", at),
+            (
+                "2026-11-25T00:00:00+23:59",
+                at - 14 * 3_600_000 - 23 * 3_600_000 - 59 * 60_000,
+            ),
+            (" \t2026-11-25T14:00:00Z\r\n", at),
+            ("2000-02-29T00:00:00Z", 951_782_400_000),
+        ] {
+            assert_eq!(timestamp("t", s(text)), Ok(want), "{text:?}");
+        }
+        for text in [
+            "2026-11-25T14:00:00",
+            "2026-11-25T14:00:00.123",
+            "2026-11-25 14:00:00",
+            "2026-11-25T14:00:00.Z",
+            "2026-11-25T14:00:00.1234567891Z",
+            "2026-11-25T14:00:00+0100",
+            "2026-11-25T14:00:00+01",
+            "2026-11-25T14:00:00+24:00",
+            "2026-11-25T14:00:00+01:60",
+            "2026-11-25T24:00:00Z",
+            "2026-11-25T14:60:00Z",
+            "2026-11-25T23:59:60Z",
+            "2026-11-25T23:59:60.5+01:00",
+            "2026-02-29T14:00:00Z",
+            "2026-11-25_14:00:00Z",
+            "2026-11-25T14:00:00ZZ",
+            "2026-11-25T14:00:00 Z",
+            "2026-11-25T14:00:00UTC",
+            "\u{a0}2026-11-25T14:00:00Z",
+            "2026-11-25T14:00:00Z\u{3000}",
+            "+2026-11-25T14:00:00Z",
+            "26-11-25T14:00:00Z",
+            "2026-11-25",
+            "",
+        ] {
+            let err = timestamp("t", s(text)).unwrap_err();
+            assert_eq!(err.reason, ReasonCode::InvalidField, "{text:?}");
+        }
+        assert_eq!(
+            timestamp("t", s("2026-11-25T23:59:60Z"))
+                .unwrap_err()
+                .detail,
+            "field `t` has a leap second (:60), which is not accepted: \"2026-11-25T23:59:60Z\""
+        );
+    }
+
     fn chrono_millis(text: &str) -> Option<i64> {
-        DateTime::parse_from_rfc3339(text)
+        chrono::DateTime::parse_from_rfc3339(text)
             .ok()
             .map(|t| t.timestamp_millis())
     }
@@ -437,25 +563,27 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
 
         /// Times as producers write them (any instant from 0001 to 9999,
-        /// any offset, 0 to 9 fraction digits, `Z` or not) are read
-        /// directly, to the millisecond chrono reads.
+        /// any offset, 0 to 9 fraction digits, `T`, `t` or a space, `Z`,
+        /// `z` or an offset) are read to the millisecond chrono reads.
         #[test]
         fn usual_rfc3339_times_are_read_as_chrono_reads_them(
             secs in -62_135_596_800i64..253_402_300_799,
             nanos in 0u32..1_000_000_000,
             offset_minutes in -1439i32..=1439,
             digits in 0usize..=9,
-            zulu in proptest::prelude::any::<bool>(),
+            zone in proptest::sample::select(vec!["Z", "z", "offset"]),
+            separator in proptest::sample::select(vec!["T", "t", " "]),
         ) {
-            let utc = DateTime::from_timestamp(secs, nanos).unwrap();
-            let (clock, zone) = if zulu {
-                (utc.format("%Y-%m-%dT%H:%M:%S").to_string(), "Z".to_owned())
+            let utc = chrono::DateTime::from_timestamp(secs, nanos).unwrap();
+            let format = format!("%Y-%m-%d{separator}%H:%M:%S");
+            let (clock, zone) = if zone != "offset" {
+                (utc.format(&format).to_string(), zone.to_owned())
             } else {
                 let east = chrono::FixedOffset::east_opt(offset_minutes * 60).unwrap();
                 let m = offset_minutes.abs();
                 let sign = if offset_minutes < 0 { '-' } else { '+' };
                 (
-                    utc.with_timezone(&east).format("%Y-%m-%dT%H:%M:%S").to_string(),
+                    utc.with_timezone(&east).format(&format).to_string(),
                     format!("{sign}{:02}:{:02}", m / 60, m % 60),
                 )
             };
@@ -469,14 +597,24 @@ mod tests {
             proptest::prop_assert_eq!(rfc3339_millis(&text), want, "{}", text);
         }
 
-        /// Text near that shape: whatever is read directly, chrono reads
-        /// the same.
+        /// Text near that shape: whatever is read, chrono reads the same;
+        /// what chrono reads and is not read is a leap second or more than
+        /// 9 fraction digits, which the contract refuses.
         #[test]
-        fn what_is_read_directly_chrono_reads_the_same(
-            text in "[0-9]{4}-[0-3][0-9]-[0-3][0-9][Tt ][0-2][0-9]:[0-6][0-9]:[0-6][0-9](\\.[0-9]{0,11})?(Z|z|[+-][0-2][0-9]:[0-6][0-9]|[+-][0-9]{4}|)"
+        fn what_is_read_chrono_reads_the_same(
+            text in "[0-9]{4}-[0-3][0-9]-[0-3][0-9][Tt _][0-2][0-9]:[0-6][0-9]:[0-6][0-9](\\.[0-9]{0,11})?(Z|z|[+-][0-2][0-9]:[0-6][0-9]|[+-][0-9]{4}|)"
         ) {
-            if let Some(ms) = rfc3339_millis(&text) {
-                proptest::prop_assert_eq!(Some(ms), chrono_millis(&text), "{}", text);
+            match (rfc3339_millis(&text), chrono_millis(&text)) {
+                (Some(ms), theirs) => proptest::prop_assert_eq!(Some(ms), theirs, "{}", text),
+                (None, Some(_)) => {
+                    let digits = text[19..].bytes().filter(u8::is_ascii_digit).count();
+                    let zone_digits = if text.ends_with(['Z', 'z']) { 0 } else { 4 };
+                    proptest::prop_assert!(
+                        &text[17..19] == "60" || digits - zone_digits > 9,
+                        "{}", text
+                    );
+                }
+                (None, None) => {}
             }
         }
     }
@@ -502,10 +640,32 @@ mod tests {
     fn enums_are_trimmed_and_case_insensitive() {
         const KINDS: &[&str] = &["login", "logout"];
         assert_eq!(one_of("e", s("  LogIn "), KINDS).unwrap(), "login");
+        // ASCII white space (space, tab, LF, FF, CR) only.
+        assert_eq!(
+            one_of("e", s("\t\n\x0c\rLOGOUT \r\n"), KINDS).unwrap(),
+            "logout"
+        );
+        for untrimmed in [
+            "\u{a0}login",
+            "login\u{a0}",
+            "\u{2003}login",
+            "login\u{3000}",
+            "\x0blogin",
+            "log in",
+        ] {
+            let err = one_of("e", s(untrimmed), KINDS).unwrap_err();
+            assert_eq!(err.reason, ReasonCode::InvalidField, "{untrimmed:?}");
+        }
+        // Case is ASCII case: no Unicode folding.
+        assert!(one_of("e", s("LOGİN"), KINDS).is_err());
+        assert!(one_of("e", s("ＬＯＧＩＮ"), KINDS).is_err());
         let err = one_of("e", s("signin"), KINDS).unwrap_err();
         assert_eq!(err.reason, ReasonCode::InvalidField);
         assert!(err.detail.contains("login, logout"));
-        assert!(one_of("e", Json::UInt(1), KINDS).is_err());
+        assert!(one_of("e", n("1"), KINDS).is_err());
+        // Country codes are trimmed the same way.
+        assert_eq!(country("c", s("\tde\n")).unwrap(), "DE");
+        assert!(country("c", s("\u{a0}de")).is_err());
     }
 
     #[test]
@@ -528,6 +688,85 @@ mod tests {
         assert_eq!(user_id(Some(s(&"x".repeat(128)))).unwrap().len(), 128);
     }
 
+    /// Integers are numbers written without a fraction or an exponent,
+    /// of any size: what does not fit the field is `invalid_field`, never
+    /// `invalid_json`. `-0` is 0.
+    #[test]
+    fn integers_of_any_spelling_are_fields_to_check() {
+        assert_eq!(integer("n", n("-0"), 0, 5), Ok(0));
+        assert_eq!(integer("n", n("0"), 0, 5), Ok(0));
+        for (number, detail) in [
+            (
+                "1.5",
+                "field `n` must be an integer, got a non-integer number",
+            ),
+            (
+                "1.0",
+                "field `n` must be an integer, got a non-integer number",
+            ),
+            (
+                "1e2",
+                "field `n` must be an integer, got a non-integer number",
+            ),
+            (
+                "1e400",
+                "field `n` must be an integer, got a non-integer number",
+            ),
+            (
+                "-0.0",
+                "field `n` must be an integer, got a non-integer number",
+            ),
+            ("6", "field `n` is 6, outside 0..=5"),
+            (
+                "9223372036854775807",
+                "field `n` is 9223372036854775807, outside 0..=5",
+            ),
+            (
+                "99999999999999999999",
+                "field `n` is 99999999999999999999, outside 0..=5",
+            ),
+            (
+                "-99999999999999999999",
+                "field `n` is -99999999999999999999, outside 0..=5",
+            ),
+        ] {
+            let err = integer("n", n(number), 0, 5).unwrap_err();
+            assert_eq!(
+                (err.reason, &*err.detail),
+                (ReasonCode::InvalidField, detail)
+            );
+        }
+        assert_eq!(
+            integer("n", s("5"), 0, 5).unwrap_err().detail,
+            "field `n` must be an integer, got a string"
+        );
+        assert_eq!(
+            integer("n", Json::Bool(true), 0, 5).unwrap_err().detail,
+            "field `n` must be an integer, got a boolean"
+        );
+        // A number is quoted cut to a readable length.
+        let long = "9".repeat(1000);
+        let detail = integer("n", n(&long), 0, 5).unwrap_err().detail;
+        assert!(detail.len() < 120 && detail.contains('…'), "{detail}");
+    }
+
+    /// Decision: `user_id` is an identifier, stored exactly as sent: not
+    /// trimmed, not case-folded; only empty or over 128 bytes is invalid.
+    #[test]
+    fn user_ids_are_stored_as_sent() {
+        for id in [" u1 ", "U1", "u1\t", " ", "\u{a0}", "ü"] {
+            assert_eq!(user_id(Some(s(id))).as_deref(), Ok(id), "{id:?}");
+        }
+        assert_eq!(
+            user_id(Some(s(""))).unwrap_err().detail,
+            "field `user_id` must not be empty"
+        );
+        assert_eq!(
+            user_id(Some(n("1"))).unwrap_err().detail,
+            "field `user_id` must be a string, got an integer"
+        );
+    }
+
     #[test]
     fn scalars() {
         assert!(uuid("id", s("not-a-uuid")).is_err());
@@ -539,10 +778,10 @@ mod tests {
         );
         assert!(ip_address("ip", s("10.0.0.256")).is_err());
         assert!(ip_address("ip", s("2001:db8::1")).is_ok());
-        assert_eq!(integer("n", Json::UInt(5), 0, 5).unwrap(), 5);
-        assert!(integer("n", Json::UInt(6), 0, 5).is_err());
-        assert!(integer("n", Json::Int(-1), 0, 5).is_err());
-        assert!(integer("n", Json::Float(1.0), 0, 5).is_err());
+        assert_eq!(integer("n", n("5"), 0, 5).unwrap(), 5);
+        assert!(integer("n", n("6"), 0, 5).is_err());
+        assert!(integer("n", n("-1"), 0, 5).is_err());
+        assert!(integer("n", n("1.0"), 0, 5).is_err());
         assert!(boolean("b", s("true")).is_err());
         assert_eq!(country("c", s("de")).unwrap(), "DE");
         assert_eq!(country("c", s(" uS ")).unwrap(), "US");

@@ -1,25 +1,55 @@
 //! One Kafka record → one outcome: a log row, or a dead letter with its
 //! reason. Pure: no I/O, so the whole hot path is testable and benchmarkable.
 
+use std::borrow::Cow;
+
 use crate::column::Opt;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, Engine};
-use scylla::value::CqlTimestamp;
+use scylla::value::{CqlDate, CqlTimestamp};
 use scylla::SerializeRow;
 
-use crate::logs::{self, LogRow, Position};
+use crate::logs::{self, day_of, LogRow, Position};
 use crate::reason::{ReasonCode, Rejection};
 use crate::topics::LogKind;
 
 /// Largest decoded value that is parsed: 256 KiB.
 pub const MAX_VALUE_BYTES: usize = 262_144;
-/// How much of a bad value `dead_letters.value` keeps: 64 KiB.
-pub const DEAD_LETTER_VALUE_BYTES: usize = 65_536;
+/// How much of a bad value `dead_letters.value` keeps: 256 KiB, so every
+/// value that could have been parsed is kept whole and can be fixed and
+/// sent again.
+pub const DEAD_LETTER_VALUE_BYTES: usize = MAX_VALUE_BYTES;
+/// How much of a `too_large` value `dead_letters.value` keeps: 64 KiB.
+pub const TOO_LARGE_VALUE_BYTES: usize = 65_536;
 
-/// Standard base64, padding optional (producers differ).
-const BASE64: GeneralPurpose = GeneralPurpose::new(
+/// Kafka's timestamp of a record that has none (any negative timestamp
+/// reads as this).
+pub const NO_TIMESTAMP: i64 = -1;
+
+/// The write time (`USING TIMESTAMP`, microseconds) of a record's row:
+/// the record's time in epoch milliseconds, times 1000, plus the last three
+/// digits of its offset, so that of two records of one partition written in
+/// the same millisecond the later one wins. Derived from the record only,
+/// never from the clock: a retried or replayed write carries the same write
+/// time, and an old capture replayed later never overwrites newer data.
+pub fn write_time_micros(timestamp_ms: i64, offset: i64) -> i64 {
+    timestamp_ms
+        .saturating_mul(1000)
+        .saturating_add(offset.rem_euclid(1000))
+}
+
+/// Standard base64 with its padding, which must be whole (`QQ==`, not
+/// `QQ=`); trailing bits must be zero.
+const PADDED: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+);
+
+/// Standard base64 without padding (producers differ); trailing bits must
+/// be zero.
+const UNPADDED: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::RequireNone),
 );
 
 /// A record as the event carries it, borrowed from the decoded event.
@@ -31,7 +61,8 @@ pub struct KafkaRecordRef<'a> {
     pub partition: i32,
     /// Offset within the partition.
     pub offset: i64,
-    /// The record's Kafka timestamp, epoch milliseconds.
+    /// The record's Kafka timestamp, epoch milliseconds; negative (Kafka's
+    /// -1, [`NO_TIMESTAMP`]) when it has none.
     pub timestamp_ms: i64,
     /// Base64 key, if any.
     pub key: Option<&'a str>,
@@ -39,24 +70,41 @@ pub struct KafkaRecordRef<'a> {
     pub value: Option<&'a str>,
 }
 
+impl KafkaRecordRef<'_> {
+    /// The record's Kafka timestamp in epoch milliseconds, if it has one.
+    pub fn timestamp(&self) -> Option<i64> {
+        (self.timestamp_ms >= 0).then_some(self.timestamp_ms)
+    }
+}
+
 /// A row of `dead_letters`: a record that could not be stored as a log.
 #[derive(Debug, Clone, PartialEq, SerializeRow)]
 pub struct DeadLetterRow {
     pub topic: String,
     pub partition: i32,
+    /// UTC day of the record's Kafka timestamp; 1970-01-01 without one.
+    pub day: CqlDate,
     pub offset: i64,
-    pub record_timestamp: CqlTimestamp,
+    /// The record's Kafka timestamp, exact to the millisecond; unset
+    /// (null) when the record has none.
+    pub record_timestamp: Opt<CqlTimestamp>,
     pub reason: &'static str,
     pub detail: String,
     pub function: String,
     pub key: Opt<Vec<u8>>,
     pub value: Opt<Vec<u8>>,
+    /// Write time in microseconds ([`write_time_micros`] of the Kafka
+    /// timestamp, or of 0 without one); bound as `USING TIMESTAMP`, not a
+    /// column.
+    #[scylla(skip)]
+    pub write_time: i64,
 }
 
 /// The columns of `dead_letters`, in schema order.
 pub const DEAD_LETTER_COLUMNS: &[&str] = &[
     "topic",
     "partition",
+    "day",
     "offset",
     "record_timestamp",
     "reason",
@@ -103,6 +151,7 @@ pub fn classify_into(
             let at = Position {
                 partition: record.partition,
                 offset: record.offset,
+                timestamp_ms: record.timestamp(),
             };
             logs::to_row(kind, text, at)
         }),
@@ -156,23 +205,102 @@ fn decode_value<'b>(value: Option<&str>, buf: &'b mut Vec<u8>) -> Result<&'b str
     })
 }
 
-/// Decodes standard base64, padded or not, appending to `out` (empty).
+/// Decodes a record value's base64, appending to `out` (empty). What is
+/// accepted:
+///
+/// - the standard alphabet (`+` and `/`; not the URL-safe `-` and `_`);
+/// - padding whole (to a multiple of 4 characters) or missing, never in
+///   part (`QQ==` and `QQ`, not `QQ=`);
+/// - line breaks, as MIME wraps base64 (`\r\n` every 76 characters), or
+///   bare `\n`, anywhere: they are skipped. Other white space, a bare
+///   `\r` included, is not base64;
+/// - the bits past the last whole byte must be zero (`QQ==`, not `QR==`):
+///   each byte string has one encoding.
 ///
 /// The SIMD decoder (`base64-simd`, AVX2/SSE4.1/NEON picked at run time)
-/// takes the common case; whatever it refuses is decoded again by the
-/// `base64` crate's [`BASE64`] engine, which is the definition of what is
-/// accepted and gives the error message.
+/// takes the common case; whatever it refuses is decoded again by
+/// [`decode_base64_by_reference`], the `base64` crate's decoder, which is
+/// the definition of what is accepted and gives the error message. The
+/// SIMD decoder refuses line breaks, partial padding and non-zero trailing
+/// bits itself; tests hold the two to the same results.
 fn decode_base64(encoded: &str, out: &mut Vec<u8>) -> Result<(), base64::DecodeError> {
+    if simd_base64(encoded, out) {
+        return Ok(());
+    }
+    out.clear();
+    let joined = without_line_breaks(encoded);
+    if matches!(joined, Cow::Owned(_)) {
+        // MIME-wrapped: the lines, joined, are common base64 again.
+        if simd_base64(&joined, out) {
+            return Ok(());
+        }
+        out.clear();
+    }
+    reference_engine(&joined).decode_vec(&*joined, out)
+}
+
+/// The SIMD decoder: padded if the length is a multiple of 4, unpadded
+/// otherwise (so a partial padding is refused); `true` if it decoded.
+fn simd_base64(encoded: &str, out: &mut Vec<u8>) -> bool {
     let fast = if encoded.len().is_multiple_of(4) {
         base64_simd::STANDARD
     } else {
         base64_simd::STANDARD_NO_PAD
     };
-    if fast.decode_append(encoded, out).is_ok() {
-        return Ok(());
+    fast.decode_append(encoded, out).is_ok()
+}
+
+/// `encoded` without its line breaks (`\r\n` or `\n`).
+fn without_line_breaks(encoded: &str) -> Cow<'_, str> {
+    if !encoded.contains('\n') {
+        return Cow::Borrowed(encoded);
     }
-    out.clear();
-    BASE64.decode_vec(encoded, out)
+    Cow::Owned(
+        encoded
+            .split('\n')
+            .map(|line| line.strip_suffix('\r').unwrap_or(line))
+            .collect(),
+    )
+}
+
+/// The `base64` crate's decoder for `joined` (no line breaks): padding
+/// whole if there is any.
+fn reference_engine(joined: &str) -> &'static GeneralPurpose {
+    if joined.ends_with('=') {
+        &PADDED
+    } else {
+        &UNPADDED
+    }
+}
+
+/// What a record value's base64 decodes to by the `base64` crate alone
+/// (see [`decode_base64`]): for tests and the fuzz targets, which hold the
+/// SIMD path to it.
+#[doc(hidden)]
+pub fn decode_base64_by_reference(encoded: &str) -> Result<Vec<u8>, String> {
+    let joined = without_line_breaks(encoded);
+    reference_engine(&joined)
+        .decode(&*joined)
+        .map_err(|e| e.to_string())
+}
+
+/// What a record value's base64 decodes to, as records are read (the SIMD
+/// path first): for tests and the fuzz targets.
+#[doc(hidden)]
+pub fn decode_base64_fast(encoded: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    decode_base64(encoded, &mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// The bytes a dead letter keeps of a base64 text: what it decodes to,
+/// or, if it is not base64 (or decodes to nothing), the text as received.
+fn decoded_or_text(text: &str) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    if decode_base64(text, &mut bytes).is_err() || bytes.is_empty() {
+        bytes = text.as_bytes().to_vec();
+    }
+    bytes
 }
 
 fn dead_letter(
@@ -181,30 +309,37 @@ fn dead_letter(
     rejection: Rejection,
     decoded: &[u8],
 ) -> DeadLetterRow {
-    // Keep the decoded bytes; for a value that is not base64, the text as
-    // received is all there is.
+    // Keep the decoded bytes, whole up to 256 KiB (a too-large value: its
+    // first 64 KiB); for a value that is not base64, the text as received
+    // is all there is.
+    let keep = if rejection.reason == ReasonCode::TooLarge {
+        TOO_LARGE_VALUE_BYTES
+    } else {
+        DEAD_LETTER_VALUE_BYTES
+    };
     let value = if !decoded.is_empty() {
-        Some(decoded[..decoded.len().min(DEAD_LETTER_VALUE_BYTES)].to_vec())
+        Some(decoded[..decoded.len().min(keep)].to_vec())
     } else {
         record.value.filter(|v| !v.is_empty()).map(|v| {
-            let mut bytes = BASE64.decode(v).unwrap_or_else(|_| v.as_bytes().to_vec());
-            bytes.truncate(DEAD_LETTER_VALUE_BYTES);
+            let mut bytes = decoded_or_text(v);
+            bytes.truncate(keep);
             bytes
         })
     };
-    let key = record
-        .key
-        .map(|k| BASE64.decode(k).unwrap_or_else(|_| k.as_bytes().to_vec()));
+    let key = record.key.map(decoded_or_text);
+    let timestamp = record.timestamp();
     DeadLetterRow {
         topic: record.topic.to_owned(),
         partition: record.partition,
+        day: day_of(timestamp.unwrap_or(0)),
         offset: record.offset,
-        record_timestamp: CqlTimestamp(record.timestamp_ms),
+        record_timestamp: Opt(timestamp.map(CqlTimestamp)),
         reason: rejection.reason.as_str(),
         detail: rejection.detail,
         function: function.to_owned(),
         key: Opt(key),
         value: Opt(value),
+        write_time: write_time_micros(timestamp.unwrap_or(0), record.offset),
     }
 }
 
@@ -219,13 +354,99 @@ mod tests {
     use crate::logs::LogRow;
 
     fn reference_base64(text: &str) -> Result<Vec<u8>, String> {
-        BASE64.decode(text).map_err(|e| e.to_string())
+        decode_base64_by_reference(text)
     }
 
     fn fast_base64(text: &str) -> Result<Vec<u8>, String> {
+        decode_base64_fast(text)
+    }
+
+    /// The SIMD decoder alone, as it was asked before the fallback.
+    fn simd_alone(text: &str) -> Option<Vec<u8>> {
         let mut out = Vec::new();
-        decode_base64(text, &mut out).map_err(|e| e.to_string())?;
-        Ok(out)
+        simd_base64(text, &mut out).then_some(out)
+    }
+
+    /// The base64 rules, each through the SIMD decoder and the reference.
+    #[test]
+    fn base64_rules() {
+        let foobar = Ok(b"foobar".to_vec());
+        for (text, want) in [
+            ("Zm9vYmFy", foobar.clone()),
+            ("Zm9vYg==", Ok(b"foob".to_vec())),
+            ("Zm9vYg", Ok(b"foob".to_vec())),
+            ("Zm9vYmE=", Ok(b"fooba".to_vec())),
+            ("Zm9vYmE", Ok(b"fooba".to_vec())),
+            ("Zm9v\r\nYmFy", foobar.clone()),
+            ("Zm9v\nYmFy", foobar.clone()),
+            ("Zm9vYmFy\r\n", foobar.clone()),
+            ("\r\nZm9v\r\n\r\nYmFy", foobar.clone()),
+            ("Zm9vYg=\r\n=", Ok(b"foob".to_vec())),
+        ] {
+            assert_eq!(fast_base64(text), want, "{text:?}");
+            assert_eq!(reference_base64(text), want, "{text:?}");
+        }
+        for text in [
+            // Partial padding.
+            "Zm9vYg=",
+            "QQ=",
+            "AA=",
+            // Non-zero trailing bits: `QR==` would be `A` with a stray bit.
+            "QR==",
+            "QR",
+            "QUJ=",
+            "QUJ",
+            // Not the standard alphabet.
+            "Zm9v-_",
+            // White space other than line breaks.
+            "Zm9v YmFy",
+            "Zm9v\tYmFy",
+            "Zm9v\rYmFy",
+            "Zm9vYmFy\r",
+            "Zm9v\u{a0}YmFy",
+            // Padding in the middle, or too much of it.
+            "QQ==QQ==",
+            "QQ==\r\nQQ==",
+            "Zm9v====",
+            "=",
+            "A",
+        ] {
+            assert!(fast_base64(text).is_err(), "{text:?}");
+            assert!(reference_base64(text).is_err(), "{text:?}");
+            // The SIMD decoder refuses each itself: none is taken on its
+            // word where the reference would refuse it.
+            assert_eq!(simd_alone(text), None, "{text:?}");
+        }
+    }
+
+    /// A value as MIME wraps it (76 characters a line, CRLF) decodes as
+    /// the unwrapped one, through the SIMD decoder.
+    #[test]
+    fn mime_wrapped_values_decode() {
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        let flat = encode_base64(&bytes);
+        let lines: Vec<&str> = flat
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let wrapped = lines.join("\r\n");
+        assert_eq!(fast_base64(&wrapped), Ok(bytes.clone()));
+        assert_eq!(reference_base64(&wrapped), Ok(bytes.clone()));
+        let mut out = Vec::new();
+        assert!(simd_base64(&without_line_breaks(&wrapped), &mut out));
+        assert_eq!(out, bytes);
+        // Through a whole record: a row, not a dead letter.
+        let lines: Vec<String> = encode_base64(AUTH.as_bytes())
+            .as_bytes()
+            .chunks(76)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect();
+        let wrapped = lines.join("\r\n") + "\r\n";
+        assert!(matches!(
+            classify(Some(LogKind::Auth), "auth-logs", &rec(Some(&wrapped))),
+            Outcome::Row(_)
+        ));
     }
 
     #[test]
@@ -258,6 +479,8 @@ mod tests {
             "Zm9vYmE=",
             "Zm9v YmFy",
             "Zm9v\nYmFy",
+            "Zm9v\r\nYmFy",
+            "Zm9v\rYmFy",
             "Zm9v-_",
             "Zm9v+/",
             "=Zm9v",
@@ -276,22 +499,43 @@ mod tests {
         /// with the same bytes or the same message.
         #[test]
         fn the_simd_base64_decoder_agrees_with_the_reference(
-            text in "[A-Za-z0-9+/=\\-_ .]{0,80}"
+            text in "[A-Za-z0-9+/=\\-_ .\r\n]{0,80}"
         ) {
             proptest::prop_assert_eq!(fast_base64(&text), reference_base64(&text));
         }
 
-        /// Encoded bytes of any length, padded or not, decode back.
+        /// Encoded bytes of any length, padded or not, wrapped in lines
+        /// or not, decode back; one changed character (a stray bit, a
+        /// partial padding, a symbol outside the alphabet) decodes to other
+        /// bytes or to an error, the same one both ways.
         #[test]
         fn the_simd_base64_decoder_reads_what_was_encoded(
             bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
             padded in proptest::prelude::any::<bool>(),
+            line in proptest::option::of(1usize..100),
+            crlf in proptest::prelude::any::<bool>(),
+            edit in proptest::prelude::any::<proptest::sample::Index>(),
+            with in proptest::sample::select(vec!['A', 'B', 'Q', 'R', '=', '-', '_', ' ', '\r', '\n', '+', '/']),
         ) {
             let mut text = encode_base64(&bytes);
             if !padded {
                 text = text.trim_end_matches('=').to_owned();
             }
+            if let Some(line) = line {
+                let lines: Vec<String> = text
+                    .as_bytes()
+                    .chunks(line)
+                    .map(|c| String::from_utf8(c.to_vec()).unwrap())
+                    .collect();
+                text = lines.join(if crlf { "\r\n" } else { "\n" });
+            }
             proptest::prop_assert_eq!(fast_base64(&text), Ok(bytes));
+            if !text.is_empty() {
+                let at = edit.index(text.len());
+                let mut edited = text.clone();
+                edited.replace_range(at..at + 1, &with.to_string());
+                proptest::prop_assert_eq!(fast_base64(&edited), reference_base64(&edited), "{:?}", edited);
+            }
         }
     }
 
@@ -354,6 +598,28 @@ mod tests {
         assert_eq!(reason_of(Some(&b64(b"{}"))), "missing_field");
         let no_offset = AUTH.replace(".123Z", ".123");
         assert_eq!(reason_of(Some(&b64(no_offset.as_bytes()))), "invalid_field");
+        // Base64 first: a partial padding or a stray trailing bit is
+        // invalid_base64 whatever the bytes would be; missing padding and
+        // line breaks are not.
+        assert_eq!(reason_of(Some("e30=\r\n")), "missing_field");
+        assert_eq!(reason_of(Some("e30")), "missing_field");
+        assert_eq!(reason_of(Some("e31=")), "invalid_base64");
+        assert_eq!(reason_of(Some("W10=")), "not_an_object");
+        assert_eq!(reason_of(Some("W1=")), "invalid_base64");
+        // JSON is decided on the whole value, before the object and the
+        // fields: a key twice or a lone surrogate anywhere.
+        for value in [
+            &br#"[{"a":1,"a":2}]"#[..],
+            br#"{"a":1,"a":2}"#,
+            br#"{"user_id":5,"x":{"y":[{"k":1,"k":1}]}}"#,
+            br#"{"x":"\ud800"}"#,
+            br#"["\udc00"]"#,
+        ] {
+            assert_eq!(reason_of(Some(&b64(value))), "invalid_json", "{value:?}");
+        }
+        // Valid JSON that does not fit a field is a field's problem.
+        let big = AUTH.replace(r#""u1""#, "99999999999999999999");
+        assert_eq!(reason_of(Some(&b64(big.as_bytes()))), "invalid_field");
     }
 
     #[test]
@@ -371,29 +637,188 @@ mod tests {
         );
     }
 
+    fn dead_letter_of(record: &KafkaRecordRef<'_>) -> DeadLetterRow {
+        match classify(Some(LogKind::Auth), "auth-logs", record) {
+            Outcome::DeadLetter(d) => d,
+            Outcome::Row(r) => panic!("expected a dead letter, got {r:?}"),
+        }
+    }
+
     #[test]
-    fn dead_letters_keep_key_and_at_most_64_kib_of_value() {
+    fn dead_letters_keep_key_and_the_whole_value_but_64_kib_of_a_too_large_one() {
         let huge = b64(&vec![b'x'; MAX_VALUE_BYTES + 10]);
-        let Outcome::DeadLetter(d) = classify(Some(LogKind::Auth), "auth-logs", &rec(Some(&huge)))
-        else {
-            panic!("expected a dead letter")
-        };
+        let d = dead_letter_of(&rec(Some(&huge)));
+        assert_eq!(d.reason, "too_large");
         assert_eq!(
             d.value.0.as_ref().map(Vec::len),
-            Some(DEAD_LETTER_VALUE_BYTES)
+            Some(TOO_LARGE_VALUE_BYTES)
         );
+        assert_eq!(TOO_LARGE_VALUE_BYTES, 65_536);
         assert_eq!(d.key.0.as_deref(), Some(&b"u1"[..]));
         assert_eq!(
             (d.topic.as_str(), d.partition, d.offset),
             ("user_auth_logs", 2, 42)
         );
-        assert_eq!(d.record_timestamp.0, 1_795_615_200_000);
+        assert_eq!(d.record_timestamp.0, Some(CqlTimestamp(1_795_615_200_000)));
         assert_eq!(d.function, "auth-logs");
-        // A value that is not base64 is kept as the text received.
-        let Outcome::DeadLetter(d) = classify(Some(LogKind::Auth), "auth-logs", &rec(Some("%%%")))
-        else {
+        // Any other reason keeps the whole value, up to 256 KiB: the
+        // largest value that is parsed, here bad JSON, all of it.
+        assert_eq!(DEAD_LETTER_VALUE_BYTES, 262_144);
+        let mut big = vec![b' '; MAX_VALUE_BYTES];
+        big[MAX_VALUE_BYTES - 1] = b'!';
+        let d = dead_letter_of(&rec(Some(&b64(&big))));
+        assert_eq!(d.reason, "invalid_json");
+        assert_eq!(d.value.0.as_deref(), Some(&big[..]));
+        let mut utf8 = vec![b'a'; 100_000];
+        utf8[99_999] = 0xff;
+        let d = dead_letter_of(&rec(Some(&b64(&utf8))));
+        assert_eq!(d.reason, "invalid_utf8");
+        assert_eq!(d.value.0.as_deref(), Some(&utf8[..]));
+        // A wrong topic's value is kept whole up to 256 KiB too.
+        let Outcome::DeadLetter(d) = classify(None, "auth-logs", &rec(Some(&huge))) else {
             panic!("expected a dead letter")
         };
+        assert_eq!(d.reason, "wrong_topic");
+        assert_eq!(
+            d.value.0.as_ref().map(Vec::len),
+            Some(DEAD_LETTER_VALUE_BYTES)
+        );
+        // A value that is not base64 is kept as the text received, up to
+        // 256 KiB of it.
+        let d = dead_letter_of(&rec(Some("%%%")));
         assert_eq!(d.value.0.as_deref(), Some(&b"%%%"[..]));
+        let bang = "!".repeat(400_000);
+        let d = dead_letter_of(&rec(Some(&bang)));
+        assert_eq!(d.reason, "invalid_base64");
+        assert_eq!(
+            d.value.0.as_ref().map(Vec::len),
+            Some(DEAD_LETTER_VALUE_BYTES)
+        );
+    }
+
+    #[test]
+    fn dead_letters_are_filed_under_the_day_of_their_kafka_timestamp() {
+        let d = dead_letter_of(&rec(Some("%%%")));
+        assert_eq!(crate::dump::format_date(d.day.0), "2026-11-25");
+        assert_eq!(d.day, day_of(1_795_615_200_000));
+        // Just before and at midnight UTC.
+        for (ms, day) in [
+            (1_795_651_199_999, "2026-11-25"),
+            (1_795_651_200_000, "2026-11-26"),
+            (0, "1970-01-01"),
+        ] {
+            let d = dead_letter_of(&KafkaRecordRef {
+                timestamp_ms: ms,
+                ..rec(None)
+            });
+            assert_eq!(crate::dump::format_date(d.day.0), day, "{ms}");
+        }
+    }
+
+    /// A record without a Kafka timestamp (-1, or any negative) is
+    /// processed: its dead letter has a null `record_timestamp`, day
+    /// 1970-01-01 and write time 0 ms plus the offset's last digits; its
+    /// log row takes its write time from the log's own time.
+    #[test]
+    fn a_record_without_a_kafka_timestamp_is_processed() {
+        for ts in [NO_TIMESTAMP, -2, i64::MIN] {
+            let none = |value| KafkaRecordRef {
+                timestamp_ms: ts,
+                offset: 1_234_567,
+                ..rec(value)
+            };
+            assert_eq!(none(None).timestamp(), None);
+            let d = dead_letter_of(&none(Some("%%%")));
+            assert_eq!(d.record_timestamp, Opt(None));
+            assert_eq!(crate::dump::format_date(d.day.0), "1970-01-01");
+            assert_eq!(d.write_time, 567);
+            let v = b64(AUTH.as_bytes());
+            let Outcome::Row(row) = classify(Some(LogKind::Auth), "auth-logs", &none(Some(&v)))
+            else {
+                panic!("not a row")
+            };
+            assert_eq!(row.write_time(), 1_795_615_200_123_567);
+        }
+    }
+
+    /// Write times come from the record alone: the Kafka timestamp in
+    /// microseconds plus the offset's last three digits, identical each
+    /// time the record is processed; of two records of one partition in one
+    /// millisecond the later offset wins.
+    #[test]
+    fn write_times_come_from_the_record() {
+        assert_eq!(
+            write_time_micros(1_795_615_200_000, 42),
+            1_795_615_200_000_042
+        );
+        assert_eq!(
+            write_time_micros(1_795_615_200_000, 1_042),
+            1_795_615_200_000_042
+        );
+        assert_eq!(
+            write_time_micros(1_795_615_200_000, 999),
+            1_795_615_200_000_999
+        );
+        assert_eq!(write_time_micros(0, 5), 5);
+        assert_eq!(write_time_micros(7, -1), 7_999);
+        assert!(write_time_micros(1, 0) > write_time_micros(0, 999));
+        let v = b64(AUTH.as_bytes());
+        let first = classify(Some(LogKind::Auth), "auth-logs", &rec(Some(&v)));
+        let Outcome::Row(row) = &first else {
+            panic!("not a row")
+        };
+        // The Kafka timestamp, not the log's own time.
+        assert_eq!(row.write_time(), 1_795_615_200_000_042);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert_eq!(
+            classify(Some(LogKind::Auth), "auth-logs", &rec(Some(&v))),
+            first
+        );
+        let d = dead_letter_of(&rec(Some("%%%")));
+        assert_eq!(d.write_time, 1_795_615_200_000_042);
+        let later = dead_letter_of(&KafkaRecordRef {
+            offset: 43,
+            ..rec(Some("%%%"))
+        });
+        assert!(later.write_time > d.write_time);
+    }
+
+    /// `record_timestamp` is the record's Kafka timestamp to the
+    /// millisecond, for many timestamps, through whole events and both
+    /// decoders.
+    #[test]
+    fn record_timestamps_are_exact() {
+        use crate::batch::{process_event, process_payload, Router};
+        let start = 1_795_615_200_000i64;
+        let records: Vec<String> = (0..3000i64)
+            .map(|i| {
+                let ms = start + i * 37 + i % 11;
+                format!(
+                    r#"{{"topic":"user_auth_logs","partition":0,"offset":{i},"timestamp":{ms},"key":null,"value":"JSUl","headers":[]}}"#
+                )
+            })
+            .collect();
+        let payload = format!(
+            r#"{{"eventSource":"aws:kafka","records":{{"user_auth_logs-0":[{}]}}}}"#,
+            records.join(",")
+        );
+        let router = Router::all_default("test");
+        let event = crate::event::decode_event(payload.as_bytes()).unwrap();
+        for batch in [
+            process_payload(&router, payload.as_bytes()).unwrap(),
+            process_event(&router, &event).unwrap(),
+        ] {
+            assert_eq!(batch.dead_letters.len(), 3000);
+            for d in &batch.dead_letters {
+                let i = d.offset;
+                let ms = start + i * 37 + i % 11;
+                assert_eq!(
+                    d.record_timestamp,
+                    Opt(Some(CqlTimestamp(ms))),
+                    "offset {i}"
+                );
+                assert_eq!(d.write_time, ms * 1000 + i % 1000);
+            }
+        }
     }
 }

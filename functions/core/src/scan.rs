@@ -4,12 +4,13 @@
 //! invocation payload (`event`) and each record's log (`logs`). Each has a
 //! fast path built on this reader, which reads a strict subset of what
 //! serde_json accepts: strings (a slice of the input when they hold no
-//! escape; one with escapes is cut out and read by serde_json), whole
-//! numbers without sign, fraction or exponent, `true`, `false`, `null`,
-//! objects and arrays nested a few levels. On anything else a reader
-//! returns `None`, and serde_json reads the whole document instead, so
-//! what is accepted, and every error message, stay serde_json's: the fast
-//! paths never report an error of their own.
+//! escape; one with escapes is cut out and read by serde_json, which
+//! refuses a lone surrogate), numbers, `true`, `false`, `null`, objects
+//! (each name once) and arrays nested a few levels. On anything else a
+//! reader returns `None`, and the reference reader (serde_json, with
+//! [`crate::json::check`]) reads the whole document instead, so what is
+//! accepted, and every error message, stay the reference's: the fast paths
+//! never report an error of their own.
 //!
 //! Strings are where the time goes. serde_json looks for the end of one 8
 //! bytes at a time through its general deserializer; [`Scanner::string`],
@@ -65,6 +66,27 @@ impl Seen {
         }
         self.0 |= field;
         Some(field)
+    }
+}
+
+/// Most names of one object whose repetition the fast reader looks for;
+/// an object with more is left to the reference reader.
+const MAX_NAMES: usize = 32;
+
+/// The names of an object's members met so far, to give up on one given
+/// twice (JSON with a name twice is not read).
+#[derive(Default)]
+pub(crate) struct Names<'a>(Vec<Cow<'a, str>>);
+
+impl<'a> Names<'a> {
+    /// `Some` the first time `name` is met; `None` the second, or past
+    /// [`MAX_NAMES`].
+    pub(crate) fn first(&mut self, name: Cow<'a, str>) -> Option<()> {
+        if self.0.len() == MAX_NAMES || self.0.contains(&name) {
+            return None;
+        }
+        self.0.push(name);
+        Some(())
     }
 }
 
@@ -312,7 +334,11 @@ impl<'a> Scanner<'a> {
         Some(match self.peek()? {
             b'"' => Json::Str(self.string()?),
             b'{' => {
-                self.members(|s, _| s.json_within(inner).map(drop))?;
+                let mut names = Names::default();
+                self.members(|s, name| {
+                    names.first(name)?;
+                    s.json_within(inner).map(drop)
+                })?;
                 Json::Object
             }
             b'[' => {
@@ -322,7 +348,11 @@ impl<'a> Scanner<'a> {
             b't' if self.word(b"true") => Json::Bool(true),
             b'f' if self.word(b"false") => Json::Bool(false),
             b'n' if self.null() => Json::Null,
-            _ => Json::UInt(self.digits()?),
+            _ => {
+                let start = self.pos;
+                self.number()?;
+                Json::Number(self.text.get(start..self.pos)?)
+            }
         })
     }
 
@@ -352,7 +382,7 @@ impl<'a> Scanner<'a> {
         self.text.get(start..self.pos)
     }
 
-    /// A number in JSON's grammar, skipped:
+    /// A number in JSON's grammar, skipped (none there: `None`):
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
     fn number(&mut self) -> Option<()> {
         self.pos += usize::from(self.bytes.get(self.pos) == Some(&b'-'));
@@ -573,6 +603,8 @@ mod tests {
             let serde = serde_json::from_str::<Json>(&text);
             if let Some(v) = &fast {
                 proptest::prop_assert_eq!(Some(v), serde.as_ref().ok(), "{}", text);
+                // What is read is JSON by the whole-value rules too.
+                proptest::prop_assert_eq!(crate::json::check(&text), Ok(()), "{}", text);
             }
             let raw = Scanner::whole(&text, Scanner::raw_scalar);
             let serde_raw = serde_json::from_str::<&serde_json::value::RawValue>(&text);
@@ -591,16 +623,44 @@ mod tests {
     #[test]
     fn gives_up_on_what_serde_json_reads_otherwise() {
         for text in [
-            "-1",
-            "1.5",
-            "1e3",
             "01",
-            "1234567890123456789",
+            "-",
+            "1.",
+            "1e",
             "tru",
-            "[1.5]",
+            "[1.]",
+            r#"{"a":1,"a":1}"#,
+            r#"[{"b":{"a":1,"\u0061":1}}]"#,
+            r#""\ud800""#,
+            r#"{"a":"\udc00x"}"#,
         ] {
             assert_eq!(Scanner::whole(text, Scanner::json), None, "{text}");
         }
+        // Numbers are kept as written, whatever their size.
+        for text in [
+            "-1",
+            "1.5",
+            "1e3",
+            "-0",
+            "1234567890123456789",
+            "1e400",
+            "[1.5]",
+        ] {
+            let want = if text.starts_with('[') {
+                Json::Array
+            } else {
+                Json::Number(text)
+            };
+            assert_eq!(Scanner::whole(text, Scanner::json), Some(want), "{text}");
+        }
+        // Up to MAX_NAMES names are told apart; an object with more is
+        // left to the reference reader.
+        let object = |n: usize| {
+            let members: Vec<String> = (0..n).map(|i| format!(r#""k{i}":{i}"#)).collect();
+            format!("{{{}}}", members.join(","))
+        };
+        assert!(Scanner::whole(&object(MAX_NAMES), Scanner::json).is_some());
+        assert!(Scanner::whole(&object(MAX_NAMES + 1), Scanner::json).is_none());
         let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
         assert_eq!(Scanner::whole(&deep, Scanner::json), None);
         let within = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));

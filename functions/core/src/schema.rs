@@ -42,7 +42,7 @@ pub fn tables() -> [TableKey; 4] {
         },
         TableKey {
             table: DEAD_LETTER_TABLE,
-            partition_key: &["topic", "partition"],
+            partition_key: &["topic", "partition", "day"],
             clustering: &["offset"],
             columns: DEAD_LETTER_COLUMNS,
         },

@@ -5,7 +5,13 @@
 //! acknowledged that was not stored.
 //!
 //! Every write is an idempotent upsert keyed only by the record's own
-//! fields, so a retried batch leaves the same rows as a clean one.
+//! fields, so a retried batch leaves the same rows as a clean one. Every
+//! insert is `INSERT … USING TIMESTAMP ? AND TTL ?`: the write time comes
+//! from the record ([`crate::record::write_time_micros`]), never from the
+//! clock, so a retry or replay writes identical cells with an identical
+//! `WRITETIME`, the winner between two records of one primary key does not
+//! depend on when they were written, and an old capture replayed later never
+//! overwrites newer data.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +22,10 @@ use scylla::client::session::Session;
 use scylla::client::session_builder::SessionBuilder;
 use scylla::errors::{ExecutionError, NewSessionError, PrepareError, RequestAttemptError};
 use scylla::policies::load_balancing::DefaultPolicy;
-use scylla::serialize::row::SerializeRow;
+use scylla::serialize::row::{RowSerializationContext, SerializeRow};
+use scylla::serialize::value::SerializeValue;
+use scylla::serialize::writers::RowWriter;
+use scylla::serialize::SerializationError;
 use scylla::statement::prepared::PreparedStatement;
 
 use crate::batch::ProcessedBatch;
@@ -37,6 +46,16 @@ pub enum SinkError {
     },
     #[error("cannot prepare the insert into {table}: {source}")]
     Prepare { table: String, source: PrepareError },
+    #[error(
+        "the insert into {table} has {found} bind marker(s); expected {columns} columns \
+         plus USING TIMESTAMP and TTL ({expected}), or {columns} where the server ignores them"
+    )]
+    Markers {
+        table: String,
+        columns: usize,
+        expected: usize,
+        found: usize,
+    },
     #[error("write to {table} failed after {attempts} attempt(s): {source}")]
     Write {
         table: String,
@@ -98,12 +117,66 @@ pub async fn connect_session(config: &SinkConfig) -> Result<Session, SinkError> 
 /// Writes processed batches to the four tables.
 pub struct CassandraSink {
     session: Arc<Session>,
-    inserts: [PreparedStatement; 3],
-    dead_letter: PreparedStatement,
+    inserts: [Insert; 3],
+    dead_letter: Insert,
     keyspace: String,
+    ttl_seconds: i32,
     concurrency: usize,
     max_attempts: u32,
     backoff: Duration,
+}
+
+/// One table's prepared insert.
+struct Insert {
+    stmt: PreparedStatement,
+    /// Whether it takes the write time and TTL as its last two values
+    /// (false where the server does not count those bind markers).
+    binds_write_time: bool,
+}
+
+/// Prepares the insert into `table`: [`insert_cql`], or, on a server that
+/// does not count `USING TIMESTAMP ?`/`USING TTL ?` bind markers (the
+/// embedded node: it reports only the column markers and ignores both
+/// clauses), [`insert_cql_without_write_time`].
+async fn prepare_insert(
+    session: &Session,
+    keyspace: &str,
+    table: &str,
+    columns: &[&str],
+) -> Result<Insert, SinkError> {
+    let prepare = |cql: String| async move {
+        session
+            .prepare(cql)
+            .await
+            .map_err(|source| SinkError::Prepare {
+                table: table.to_owned(),
+                source,
+            })
+    };
+    let mut stmt = prepare(insert_cql(keyspace, table, columns)).await?;
+    let found = stmt.get_variable_col_specs().len();
+    let binds_write_time = match found {
+        n if n == columns.len() + USING_MARKERS => true,
+        n if n == columns.len() => {
+            stmt = prepare(insert_cql_without_write_time(keyspace, table, columns)).await?;
+            false
+        }
+        _ => {
+            return Err(SinkError::Markers {
+                table: table.to_owned(),
+                columns: columns.len(),
+                expected: columns.len() + USING_MARKERS,
+                found,
+            })
+        }
+    };
+    // Upserts keyed by the record, with the record's write time: safe for
+    // the driver to retry and to execute speculatively.
+    stmt.set_is_idempotent(true);
+    Ok(Insert {
+        stmt,
+        binds_write_time,
+    })
 }
 
 impl CassandraSink {
@@ -119,37 +192,60 @@ impl CassandraSink {
         config: &SinkConfig,
     ) -> Result<Self, SinkError> {
         let ks = &config.keyspace;
-        let prepare = |table: &'static str, columns: &'static [&'static str]| {
-            let session = session.clone();
-            let cql = insert_cql(ks, table, columns, config.ttl_seconds);
-            async move {
-                let mut stmt = session
-                    .prepare(cql)
-                    .await
-                    .map_err(|source| SinkError::Prepare {
-                        table: table.to_owned(),
-                        source,
-                    })?;
-                // Upserts keyed by the record: safe for the driver to retry
-                // and to execute speculatively.
-                stmt.set_is_idempotent(true);
-                Ok::<_, SinkError>(stmt)
-            }
+        let mut inserts = Vec::with_capacity(3);
+        for kind in LogKind::ALL {
+            inserts.push(prepare_insert(&session, ks, kind.table(), logs::columns(kind)).await?);
+        }
+        let dead_letter =
+            prepare_insert(&session, ks, DEAD_LETTER_TABLE, DEAD_LETTER_COLUMNS).await?;
+        let Ok(inserts) = <[Insert; 3]>::try_from(inserts) else {
+            unreachable!("one insert a log kind")
         };
-        let auth = prepare(LogKind::Auth.table(), logs::columns(LogKind::Auth)).await?;
-        let session_logs =
-            prepare(LogKind::Session.table(), logs::columns(LogKind::Session)).await?;
-        let activity = prepare(LogKind::Activity.table(), logs::columns(LogKind::Activity)).await?;
-        let dead_letter = prepare(DEAD_LETTER_TABLE, DEAD_LETTER_COLUMNS).await?;
+        if inserts
+            .iter()
+            .chain([&dead_letter])
+            .any(|i| !i.binds_write_time)
+        {
+            tracing::warn!(
+                keyspace = %ks,
+                "the server ignores client write times: it does not take USING TIMESTAMP ? \
+                 and USING TTL ? bind markers, so rows are written without the record's \
+                 write time or a TTL"
+            );
+        }
         Ok(CassandraSink {
             session,
-            inserts: [auth, session_logs, activity],
+            inserts,
             dead_letter,
             keyspace: ks.clone(),
+            ttl_seconds: i32::try_from(config.ttl_seconds).unwrap_or(i32::MAX),
             concurrency: config.write_concurrency,
             max_attempts: config.max_attempts,
             backoff: config.retry_backoff,
         })
+    }
+
+    /// Whether every insert binds the record's write time and the TTL
+    /// (false on a server that ignores `USING TIMESTAMP ?`/`USING TTL ?`,
+    /// such as the embedded node).
+    pub fn binds_write_time(&self) -> bool {
+        self.inserts
+            .iter()
+            .chain([&self.dead_letter])
+            .all(|i| i.binds_write_time)
+    }
+
+    /// The text of the prepared insert into `table` (one of the four), as
+    /// sent to the server: [`insert_cql`], or
+    /// [`insert_cql_without_write_time`] where the server ignores client
+    /// write times.
+    pub fn insert_statement(&self, table: &str) -> Option<&str> {
+        self.inserts
+            .iter()
+            .chain([&self.dead_letter])
+            .map(|i| &i.stmt)
+            .find(|s| s.get_table_spec().is_some_and(|t| t.table_name() == table))
+            .map(PreparedStatement::get_statement)
     }
 
     /// The open session.
@@ -175,10 +271,28 @@ impl CassandraSink {
 
     async fn write(&self, w: Write<'_>) -> Result<(), SinkError> {
         match w {
-            Write::Log(LogRow::Auth(r)) => self.execute(&self.inserts[0], r).await,
-            Write::Log(LogRow::Session(r)) => self.execute(&self.inserts[1], r).await,
-            Write::Log(LogRow::Activity(r)) => self.execute(&self.inserts[2], r).await,
-            Write::Dead(r) => self.execute(&self.dead_letter, r).await,
+            Write::Log(LogRow::Auth(r)) => self.insert(&self.inserts[0], r, r.write_time).await,
+            Write::Log(LogRow::Session(r)) => self.insert(&self.inserts[1], r, r.write_time).await,
+            Write::Log(LogRow::Activity(r)) => self.insert(&self.inserts[2], r, r.write_time).await,
+            Write::Dead(r) => self.insert(&self.dead_letter, r, r.write_time).await,
+        }
+    }
+
+    async fn insert<R: SerializeRow>(
+        &self,
+        insert: &Insert,
+        row: &R,
+        write_time: i64,
+    ) -> Result<(), SinkError> {
+        if insert.binds_write_time {
+            let values = WithWriteTime {
+                row,
+                write_time,
+                ttl_seconds: self.ttl_seconds,
+            };
+            self.execute(&insert.stmt, &values).await
+        } else {
+            self.execute(&insert.stmt, row).await
         }
     }
 
@@ -222,19 +336,77 @@ enum Write<'a> {
     Dead(&'a crate::record::DeadLetterRow),
 }
 
-/// `INSERT INTO ks.table (cols) VALUES (?, …) [USING TTL n]`. The TTL is a
-/// literal: it is fixed per deployment, and not every server takes it as a
-/// bind marker.
-pub fn insert_cql(keyspace: &str, table: &str, columns: &[&str], ttl_seconds: u32) -> String {
+/// Bind markers the `USING` clause of [`insert_cql`] adds.
+const USING_MARKERS: usize = 2;
+
+/// `INSERT INTO ks.table (cols) VALUES (?, …) USING TIMESTAMP ? AND TTL ?`:
+/// the column values, then the write time in microseconds (bigint) and the
+/// TTL in seconds (int, 0 = none), as [`WithWriteTime`] binds them.
+pub fn insert_cql(keyspace: &str, table: &str, columns: &[&str]) -> String {
+    let mut cql = insert_cql_without_write_time(keyspace, table, columns);
+    cql.push_str(" USING TIMESTAMP ? AND TTL ?");
+    cql
+}
+
+/// `INSERT INTO ks.table (cols) VALUES (?, …)`: the insert of a server that
+/// does not take `USING TIMESTAMP ?`/`USING TTL ?` bind markers (the
+/// embedded node), which binds the row alone.
+pub fn insert_cql_without_write_time(keyspace: &str, table: &str, columns: &[&str]) -> String {
     let markers = vec!["?"; columns.len()].join(", ");
-    let mut cql = format!(
+    format!(
         "INSERT INTO {keyspace}.{table} ({}) VALUES ({markers})",
         columns.join(", ")
-    );
-    if ttl_seconds > 0 {
-        cql.push_str(&format!(" USING TTL {ttl_seconds}"));
+    )
+}
+
+/// A row bound to an [`insert_cql`] statement: the row's own columns (it
+/// is serialized against the first N bind markers), then its write time
+/// (`USING TIMESTAMP ?`, microseconds) and the TTL (`USING TTL ?`, seconds,
+/// 0 = none).
+#[derive(Debug, Clone, Copy)]
+pub struct WithWriteTime<'a, R: ?Sized> {
+    /// The row (its columns are all but the last two markers).
+    pub row: &'a R,
+    /// `USING TIMESTAMP`, in microseconds.
+    pub write_time: i64,
+    /// `USING TTL`, in seconds; 0 writes without a TTL.
+    pub ttl_seconds: i32,
+}
+
+/// The statement has fewer bind markers than a `USING TIMESTAMP ? AND TTL ?`
+/// insert needs.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the statement has {0} bind marker(s); a row with its write time and TTL needs \
+     the row's columns and 2 more"
+)]
+pub struct MissingWriteTimeMarkers(pub usize);
+
+impl<R: SerializeRow + ?Sized> SerializeRow for WithWriteTime<'_, R> {
+    fn serialize(
+        &self,
+        ctx: &RowSerializationContext<'_>,
+        writer: &mut RowWriter,
+    ) -> Result<(), SerializationError> {
+        let specs = ctx.columns();
+        let Some(n) = specs.len().checked_sub(USING_MARKERS) else {
+            return Err(SerializationError::new(MissingWriteTimeMarkers(
+                specs.len(),
+            )));
+        };
+        let (columns, using) = specs.split_at(n);
+        self.row
+            .serialize(&RowSerializationContext::from_specs(columns), writer)?;
+        self.write_time
+            .serialize(using[0].typ(), writer.make_cell_writer())?;
+        self.ttl_seconds
+            .serialize(using[1].typ(), writer.make_cell_writer())?;
+        Ok(())
     }
-    cql
+
+    fn is_empty(&self) -> bool {
+        false
+    }
 }
 
 /// Whether retrying could help: timeouts, overload, unavailable replicas
@@ -274,16 +446,229 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use scylla::frame::response::result::{
+        CollectionType, ColumnSpec, ColumnType, NativeType, TableSpec,
+    };
+
+    use crate::record::{classify, KafkaRecordRef, Outcome};
+
+    const TABLE: TableSpec<'static> = TableSpec::borrowed("user_db", "t");
+
+    /// The CQL type of a column of the four tables.
+    fn column_type(name: &str) -> ColumnType<'static> {
+        ColumnType::Native(match name {
+            "day" => NativeType::Date,
+            "event_time" | "record_timestamp" => NativeType::Timestamp,
+            "event_id" | "session_id" => NativeType::Uuid,
+            "success" => NativeType::Boolean,
+            "ip_address" => NativeType::Inet,
+            "partition" | "source_partition" | "pages_viewed" => NativeType::Int,
+            "offset" | "source_offset" | "duration_ms" => NativeType::BigInt,
+            "key" | "value" => NativeType::Blob,
+            "metadata" => {
+                return ColumnType::Collection {
+                    frozen: false,
+                    typ: CollectionType::Map(
+                        Box::new(ColumnType::Native(NativeType::Text)),
+                        Box::new(ColumnType::Native(NativeType::Text)),
+                    ),
+                }
+            }
+            _ => NativeType::Text,
+        })
+    }
+
+    /// The bind markers of an insert of `columns`, with `using` markers
+    /// after them as (name, type).
+    fn specs(columns: &[&str], using: &[(&str, NativeType)]) -> Vec<ColumnSpec<'static>> {
+        columns
+            .iter()
+            .map(|c| ColumnSpec::owned(c.to_string(), column_type(c), TABLE))
+            .chain(using.iter().map(|(name, typ)| {
+                ColumnSpec::owned(name.to_string(), ColumnType::Native(typ.clone()), TABLE)
+            }))
+            .collect()
+    }
+
+    /// One bound value: its bytes, or (`Err`) its negative length: -1 null,
+    /// -2 unset.
+    type Cell = Result<Vec<u8>, i32>;
+
+    /// What `values` serializes to against `specs`, cell by cell, read back
+    /// by the wire format's length prefixes.
+    fn cells(
+        values: &impl SerializeRow,
+        specs: &[ColumnSpec<'_>],
+    ) -> Result<Vec<Cell>, SerializationError> {
+        let mut buf = Vec::new();
+        let mut writer = RowWriter::new(&mut buf);
+        values.serialize(&RowSerializationContext::from_specs(specs), &mut writer)?;
+        let count = writer.value_count();
+        let mut out = Vec::new();
+        let mut rest = &buf[..];
+        for _ in 0..count {
+            let len = i32::from_be_bytes(rest[..4].try_into().unwrap());
+            rest = &rest[4..];
+            if len < 0 {
+                out.push(Err(len));
+            } else {
+                out.push(Ok(rest[..len as usize].to_vec()));
+                rest = &rest[len as usize..];
+            }
+        }
+        assert!(rest.is_empty(), "trailing bytes");
+        Ok(out)
+    }
+
+    const USING: [(&str, NativeType); 2] = [
+        ("[timestamp]", NativeType::BigInt),
+        ("[ttl]", NativeType::Int),
+    ];
+
+    fn record(value: &str, timestamp_ms: i64) -> KafkaRecordRef<'_> {
+        KafkaRecordRef {
+            topic: "user_auth_logs",
+            partition: 1,
+            offset: 2_042,
+            timestamp_ms,
+            key: None,
+            value: Some(value),
+        }
+    }
+
+    /// A dead letter and a row of each log kind bind their own columns
+    /// (the write time is no column: `#[scylla(skip)]`), then their write
+    /// time as a bigint and the TTL as an int.
+    #[test]
+    fn rows_bind_their_columns_then_their_write_time_and_ttl() {
+        use crate::record::encode_base64;
+        let logs = [
+            (
+                LogKind::Auth,
+                r#"{"event_id":"6f9619ff-8b86-4011-b42d-00c04fc964ff","user_id":"u","timestamp":1795615800220,"event_type":"login","success":true,"ip_address":"::1"}"#,
+            ),
+            (
+                LogKind::Session,
+                r#"{"session_id":"e6fd60d6-363b-4289-8f42-488a98bbf7a0","user_id":"u","timestamp":1795615800220,"event_type":"heartbeat"}"#,
+            ),
+            (
+                LogKind::Activity,
+                r#"{"event_id":"c91b424a-4e0f-4805-a58d-5d7788a8c480","user_id":"u","timestamp":1795615800220,"action":"click","resource":"/a","metadata":{"a":1}}"#,
+            ),
+        ];
+        for (kind, log) in logs {
+            let value = encode_base64(log.as_bytes());
+            let Outcome::Row(row) = classify(Some(kind), "f", &record(&value, 1_795_615_900_001))
+            else {
+                panic!("{kind:?} is not a row")
+            };
+            let columns = logs::columns(kind);
+            type Both = (
+                Result<Vec<Cell>, SerializationError>,
+                Result<Vec<Cell>, SerializationError>,
+            );
+            fn alone_and_with<R: SerializeRow>(r: &R, write_time: i64, columns: &[&str]) -> Both {
+                let with = WithWriteTime {
+                    row: r,
+                    write_time,
+                    ttl_seconds: 86_400,
+                };
+                (
+                    cells(r, &specs(columns, &[])),
+                    cells(&with, &specs(columns, &USING)),
+                )
+            }
+            let (alone, with) = match &row {
+                LogRow::Auth(r) => alone_and_with(r, r.write_time, columns),
+                LogRow::Session(r) => alone_and_with(r, r.write_time, columns),
+                LogRow::Activity(r) => alone_and_with(r, r.write_time, columns),
+            };
+            let (alone, with) = (alone.unwrap(), with.unwrap());
+            assert_eq!(alone.len(), columns.len(), "{kind:?}");
+            assert_eq!(with.len(), columns.len() + 2, "{kind:?}");
+            assert_eq!(with[..columns.len()], alone[..], "{kind:?}");
+            assert_eq!(
+                with[columns.len()],
+                Ok(1_795_615_900_001_042i64.to_be_bytes().to_vec()),
+                "{kind:?}"
+            );
+            assert_eq!(
+                with[columns.len() + 1],
+                Ok(86_400i32.to_be_bytes().to_vec())
+            );
+        }
+        // A dead letter without a Kafka timestamp: write time 0 ms + 42 µs,
+        // no TTL, and `record_timestamp` unset.
+        let Outcome::DeadLetter(d) = classify(Some(LogKind::Auth), "f", &record("%%%", -1)) else {
+            panic!("not a dead letter")
+        };
+        let with = cells(
+            &WithWriteTime {
+                row: &d,
+                write_time: d.write_time,
+                ttl_seconds: 0,
+            },
+            &specs(DEAD_LETTER_COLUMNS, &USING),
+        )
+        .unwrap();
+        let n = DEAD_LETTER_COLUMNS.len();
+        assert_eq!(with.len(), n + 2);
+        let at = DEAD_LETTER_COLUMNS
+            .iter()
+            .position(|c| *c == "record_timestamp")
+            .unwrap();
+        assert_eq!(with[at], Err(-2), "record_timestamp is unset");
+        let day = DEAD_LETTER_COLUMNS
+            .iter()
+            .position(|c| *c == "day")
+            .unwrap();
+        assert_eq!(
+            with[day],
+            Ok((1u32 << 31).to_be_bytes().to_vec()),
+            "1970-01-01"
+        );
+        assert_eq!(with[n], Ok(42i64.to_be_bytes().to_vec()));
+        assert_eq!(with[n + 1], Ok(0i32.to_be_bytes().to_vec()));
+    }
+
+    /// Against a statement without the two `USING` markers, or with them of
+    /// the wrong types, binding fails instead of shifting values.
+    #[test]
+    fn a_row_with_its_write_time_needs_the_two_markers() {
+        let Outcome::DeadLetter(d) = classify(Some(LogKind::Auth), "f", &record("%%%", 5)) else {
+            panic!("not a dead letter")
+        };
+        let with = WithWriteTime {
+            row: &d,
+            write_time: d.write_time,
+            ttl_seconds: 0,
+        };
+        assert!(!with.is_empty());
+        // The row's own columns only: the row is bound against all but the
+        // last two, which are its own `key` and `value`, and fails.
+        assert!(cells(&with, &specs(DEAD_LETTER_COLUMNS, &[])).is_err());
+        let err = cells(&with, &specs(&["topic"], &[])).unwrap_err();
+        assert!(err.to_string().contains("1 bind marker"), "{err}");
+        // Swapped types.
+        let swapped = [
+            ("[ttl]", NativeType::Int),
+            ("[timestamp]", NativeType::BigInt),
+        ];
+        assert!(cells(&with, &specs(DEAD_LETTER_COLUMNS, &swapped)).is_err());
+        // One extra marker too many for the row.
+        let three = [("x", NativeType::Text), USING[0].clone(), USING[1].clone()];
+        assert!(cells(&with, &specs(DEAD_LETTER_COLUMNS, &three)).is_err());
+    }
 
     #[test]
     fn insert_statements() {
         assert_eq!(
-            insert_cql("user_db", "t", &["a", "b"], 0),
-            "INSERT INTO user_db.t (a, b) VALUES (?, ?)"
+            insert_cql("user_db", "t", &["a", "b"]),
+            "INSERT INTO user_db.t (a, b) VALUES (?, ?) USING TIMESTAMP ? AND TTL ?"
         );
         assert_eq!(
-            insert_cql("k", "t", &["a"], 60),
-            "INSERT INTO k.t (a) VALUES (?) USING TTL 60"
+            insert_cql_without_write_time("k", "t", &["a"]),
+            "INSERT INTO k.t (a) VALUES (?)"
         );
     }
 

@@ -126,7 +126,8 @@ fn a_single_record_over_6_mb_is_dead_lettered_as_too_large() {
 
 /// Logs nested as deep as a 256 KiB value allows, in an unknown field and
 /// in known ones: each record ends as one outcome, on the stack Lambda's
-/// runtime threads have (2 MiB, as here), with no overflow.
+/// runtime threads have (2 MiB, as here), with no overflow. Nesting is not
+/// limited: a name given twice or a lone surrogate is found at any depth.
 #[test]
 fn deeply_nested_logs_end_as_one_outcome_each() {
     let depth = 120_000;
@@ -148,6 +149,20 @@ fn deeply_nested_logs_end_as_one_outcome_each() {
             Some("invalid_field"),
         ),
         (arrays.clone(), Some("not_an_object")),
+        // Deep down, a name twice or a lone surrogate is not JSON, in an
+        // unknown field or a known one, in an object or not.
+        (
+            with("extra", &objects.replacen("1", r#"{"k":1,"k":2}"#, 1)),
+            Some("invalid_json"),
+        ),
+        (
+            with("geo", &objects.replacen("1", r#"["\udc00"]"#, 1)),
+            Some("invalid_json"),
+        ),
+        (
+            arrays.replacen("[]", r#"[{"a":"\ud800"}]"#, 1),
+            Some("invalid_json"),
+        ),
     ];
     let records: Vec<String> = cases
         .iter()

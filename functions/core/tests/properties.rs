@@ -71,7 +71,7 @@ proptest! {
         kind in kind_strategy(),
     ) {
         let text = serde_json::Value::Object(fields.into_iter().collect()).to_string();
-        let _ = logs::to_row(kind, &text, Position { partition: 0, offset: 0 });
+        let _ = logs::to_row(kind, &text, Position { partition: 0, offset: 0, timestamp_ms: None });
     }
 
     #[test]
@@ -96,7 +96,7 @@ proptest! {
         if let Some(d) = duration {
             log["duration_ms"] = d.into();
         }
-        let row = logs::to_row(LogKind::Activity, &log.to_string(), Position { partition: 3, offset: 9 });
+        let row = logs::to_row(LogKind::Activity, &log.to_string(), Position { partition: 3, offset: 9, timestamp_ms: None });
         let Ok(LogRow::Activity(row)) = row else {
             return Err(TestCaseError::fail(format!("valid log refused: {row:?}")));
         };
@@ -110,6 +110,8 @@ proptest! {
             metadata.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
         prop_assert_eq!(row.metadata.0, Some(metadata.into()));
         prop_assert_eq!((row.source_partition, row.source_offset), (3, 9));
+        // No Kafka timestamp: the write time is the log's own time.
+        prop_assert_eq!(row.write_time, ms * 1000 + 9);
     }
 
     #[test]
@@ -134,7 +136,7 @@ proptest! {
         if let Some(m) = method {
             log["auth_method"] = m.into();
         }
-        let row = logs::to_row(LogKind::Auth, &log.to_string(), Position { partition: 1, offset: 2 });
+        let row = logs::to_row(LogKind::Auth, &log.to_string(), Position { partition: 1, offset: 2, timestamp_ms: None });
         let Ok(LogRow::Auth(row)) = row else {
             return Err(TestCaseError::fail(format!("valid log refused: {row:?}")));
         };
@@ -146,6 +148,7 @@ proptest! {
         prop_assert_eq!(row.ip_address, ip);
         prop_assert_eq!(row.auth_method.0, method);
         prop_assert_eq!((row.source_partition, row.source_offset), (1, 2));
+        prop_assert_eq!(row.write_time, ms * 1000 + 2);
     }
 
     #[test]
@@ -170,7 +173,7 @@ proptest! {
         if let Some(p) = pages {
             log["pages_viewed"] = p.into();
         }
-        let row = logs::to_row(LogKind::Session, &log.to_string(), Position { partition: 0, offset: 5 });
+        let row = logs::to_row(LogKind::Session, &log.to_string(), Position { partition: 0, offset: 5, timestamp_ms: None });
         let Ok(LogRow::Session(row)) = row else {
             return Err(TestCaseError::fail(format!("valid log refused: {row:?}")));
         };
@@ -181,6 +184,165 @@ proptest! {
         prop_assert_eq!(row.duration_ms.0, duration);
         prop_assert_eq!(row.pages_viewed.0.map(i64::from), pages);
         prop_assert_eq!((row.source_partition, row.source_offset), (0, 5));
+        prop_assert_eq!(row.write_time, ms * 1000 + 5);
+    }
+
+    /// Any record's row or dead letter carries the write time of the
+    /// record: its Kafka timestamp in microseconds plus the offset's last
+    /// three digits; without a Kafka timestamp, the log's own time (a row)
+    /// or 0 (a dead letter) the same way. Dead letters are filed under the
+    /// Kafka timestamp's day, with the timestamp exact.
+    #[test]
+    fn every_outcome_carries_the_write_time_of_its_record(
+        kafka in prop_oneof![Just(-1i64), 0i64..=8_210_266_876_799_999, 946_684_800_000i64..4_102_444_800_000],
+        offset in prop_oneof![0i64..5_000, 0i64..=i64::MAX],
+        valid in any::<bool>(),
+    ) {
+        let log = r#"{"event_id":"c91b424a-4e0f-4805-a58d-5d7788a8c480","user_id":"u","timestamp":1795615800220,"action":"click","resource":"/a"}"#;
+        let value = encode_base64(if valid { log.as_bytes() } else { b"{}" });
+        let record = KafkaRecordRef {
+            offset,
+            timestamp_ms: kafka,
+            ..record(Some(&value))
+        };
+        let micros = |ms: i64| ms * 1000 + offset % 1000;
+        match classify(Some(LogKind::Activity), "f", &record) {
+            Outcome::Row(row) => {
+                prop_assert!(valid);
+                let want = if kafka < 0 { micros(1_795_615_800_220) } else { micros(kafka) };
+                prop_assert_eq!(row.write_time(), want);
+            }
+            Outcome::DeadLetter(d) => {
+                prop_assert!(!valid);
+                prop_assert_eq!(d.write_time, micros(kafka.max(0)));
+                prop_assert_eq!(d.record_timestamp.0.map(|t| t.0), (kafka >= 0).then_some(kafka));
+                prop_assert_eq!(d.day, logs::day_of(kafka.max(0)));
+            }
+        }
+    }
+}
+
+/// JSON-ish text as producers might (mis)write it: the fields each kind
+/// reads, unknown ones, nested objects and arrays, names given twice,
+/// escapes (surrogate pairs, lone halves), numbers of every spelling and
+/// size, and, now and then, a broken token.
+fn jsonish() -> impl Strategy<Value = String> {
+    let name = prop::sample::select(vec![
+        "user_id",
+        "timestamp",
+        "event_id",
+        "session_id",
+        "event_type",
+        "action",
+        "resource",
+        "success",
+        "ip_address",
+        "geo",
+        "country",
+        "city",
+        "device",
+        "type",
+        "os",
+        "metadata",
+        "duration_ms",
+        "pages_viewed",
+        "x",
+        "y",
+        "\\u0078",
+        "\\ud83d\\ude00",
+        "\\ud800",
+    ])
+    .prop_map(|n| format!("\"{n}\""));
+    let leaf = prop::sample::select(vec![
+        "null",
+        "true",
+        "false",
+        "0",
+        "-0",
+        "1",
+        "-1",
+        "1.5",
+        "1.0",
+        "1e400",
+        "-1e400",
+        "2e-400",
+        "99999999999999999999",
+        "-99999999999999999999",
+        "1795615800220",
+        "2592000000",
+        "\"u\"",
+        "\"\"",
+        "\" login \"",
+        "\"LOGIN\"",
+        "\"\\u00a0login\"",
+        "\"click\"",
+        "\"2026-11-25T14:00:00Z\"",
+        "\"2026-11-25 14:00:00.123456789z\"",
+        "\"2026-11-25T23:59:60Z\"",
+        "\"2026-11-25T14:00:00\"",
+        "\"::1\"",
+        "\"de\"",
+        "\"6f9619ff-8b86-4011-b42d-00c04fc964ff\"",
+        "\"\\ud83d\\ude00\"",
+        "\"\\ud800\"",
+        "\"\\udc00x\"",
+        "\"a\\\"b\"",
+        "01",
+        "1.",
+        "tru",
+        "\"\t\"",
+    ])
+    .prop_map(str::to_owned);
+    leaf.prop_recursive(4, 40, 6, move |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4)
+                .prop_map(|v| format!("[{}]", v.join(","))),
+            proptest::collection::vec((name.clone(), inner), 0..7).prop_map(|members| {
+                let members: Vec<String> = members
+                    .into_iter()
+                    .map(|(k, v)| format!("{k}:{v}"))
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            }),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// The fast reader and the reference reader give every value the same
+    /// outcome (the same row, or the same reason and detail), and it is
+    /// `invalid_json` exactly when a second reading of every value by
+    /// serde_json (names gathered per object, strings read) says it is
+    /// not JSON.
+    #[test]
+    fn both_readers_give_any_value_the_same_outcome(
+        text in jsonish(),
+        kind in kind_strategy(),
+        with_required in any::<bool>(),
+    ) {
+        // Half the objects start with the fields their kind requires, so
+        // that rows come out too.
+        let text = match text.strip_prefix('{') {
+            Some(rest) if with_required => {
+                let required = match kind {
+                    LogKind::Auth => r#""event_id":"6f9619ff-8b86-4011-b42d-00c04fc964ff","user_id":"u","timestamp":1795615800220,"event_type":"login","success":true,"ip_address":"::1""#,
+                    LogKind::Session => r#""session_id":"e6fd60d6-363b-4289-8f42-488a98bbf7a0","user_id":"u","timestamp":1795615800220,"event_type":"heartbeat""#,
+                    LogKind::Activity => r#""event_id":"c91b424a-4e0f-4805-a58d-5d7788a8c480","user_id":"u","timestamp":1795615800220,"action":"click","resource":"/a""#,
+                };
+                let comma = if rest == "}" { "" } else { "," };
+                format!("{{{required}{comma}{rest}")
+            }
+            _ => text,
+        };
+        let at = Position { partition: 0, offset: 0, timestamp_ms: None };
+        let fast = logs::to_row(kind, &text, at);
+        prop_assert_eq!(&fast, &logs::to_row_by_reference(kind, &text, at), "{}", text);
+        if let Some(json) = logpipe_core::json::check_by_recursion(&text) {
+            let invalid = matches!(&fast, Err(e) if e.reason == ReasonCode::InvalidJson);
+            prop_assert_eq!(invalid, json.is_err(), "{} {:?} {:?}", text, fast, json);
+        }
     }
 }
 

@@ -3,7 +3,11 @@
 //! table back as JSON lines.
 //!
 //! Exit codes: 0 all stored; 1 a file cannot be read or is not an event
-//! (nothing is stored then); 2 a storage failure.
+//! (not JSON, not a Kafka event, a record or `records` key whose partition
+//! is not a Kafka partition number...): every file is read and decoded
+//! before anything is stored, so nothing is stored then; 2 a storage
+//! failure; 64 a usage error (`--dump` with `--cassandra none`; clap's own
+//! parse errors are mapped to 64 in `main`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -81,19 +85,34 @@ pub struct ReplaySummary {
     pub dead_letter_reasons: BTreeMap<&'static str, u64>,
 }
 
-/// Reads and decodes every file before anything is stored.
+/// Exit status of a usage error (BSD's `EX_USAGE`).
+pub const EXIT_USAGE: u8 = 64;
+
+/// Reads and decodes every file before anything is stored: each must be
+/// an event whose records all have a topic and partition (the checks
+/// [`event::records`] makes when the event is processed), so that no file
+/// fails after an earlier one was stored.
 fn read_events(files: &[PathBuf]) -> Result<Vec<KafkaEvent>, String> {
     files
         .iter()
         .map(|path| {
             let bytes =
                 std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-            event::decode_event(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+            let event =
+                event::decode_event(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            event::records(&event).map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(event)
         })
         .collect()
 }
 
 pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    if args.dump.is_some() && args.cassandra == Target::None {
+        eprintln!(
+            "error: --dump reads rows back from CQL: it needs --cassandra embedded or HOST:PORT, not none"
+        );
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
     let events = match read_events(&args.files) {
         Ok(events) => events,
         Err(message) => {
@@ -118,7 +137,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let storage = match storage::open(&args.cassandra, &args.keyspace, args.apply_schema).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             return Ok(ExitCode::from(2));
         }
     };
@@ -155,12 +174,8 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
-    if let Some(dir) = &args.dump {
-        let Some(sink) = &storage.sink else {
-            anyhow::bail!(
-                "--dump reads rows back from CQL: it needs --cassandra embedded or HOST:PORT"
-            );
-        };
+    // `--dump` without a sink (`--cassandra none`) was refused up front.
+    if let (Some(dir), Some(sink)) = (&args.dump, &storage.sink) {
         let tables = match dump::dump_all(sink.session(), &args.keyspace, &partitions).await {
             Ok(t) => t,
             Err(e) => {
@@ -180,6 +195,24 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     drop(function);
     drop(storage);
     Ok(ExitCode::SUCCESS)
+}
+
+/// An error and its causes, each said once. The driver's errors (and the
+/// sink's, which wrap them) end their own message with their source's, so
+/// `{:#}` would print the same text once for every level of the chain.
+pub(crate) fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let said = cause.to_string();
+        if text.contains(&said) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&said);
+    }
+    text
 }
 
 fn write_dump(
@@ -220,5 +253,52 @@ fn print_summary(s: &ReplaySummary, dump: Option<&Path>) {
     }
     if let Some(dir) = dump {
         println!("tables dumped to {}", dir.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error whose message ends with its source's, as the driver's do.
+    #[derive(Debug)]
+    struct Outer(Inner);
+
+    #[derive(Debug)]
+    struct Inner;
+
+    impl std::fmt::Display for Outer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "cannot connect to X: {}", self.0)
+        }
+    }
+
+    impl std::fmt::Display for Inner {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("bad credentials")
+        }
+    }
+
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    impl std::error::Error for Inner {}
+
+    #[test]
+    fn error_text_says_each_cause_once() {
+        let e = anyhow::Error::from(Outer(Inner));
+        assert_eq!(
+            format!("{e:#}"),
+            "cannot connect to X: bad credentials: bad credentials"
+        );
+        assert_eq!(error_text(&e), "cannot connect to X: bad credentials");
+        let e = anyhow::Error::from(Inner).context("reading LOGPIPE_* configuration");
+        assert_eq!(
+            error_text(&e),
+            "reading LOGPIPE_* configuration: bad credentials"
+        );
     }
 }

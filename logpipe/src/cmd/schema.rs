@@ -2,10 +2,12 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Args, Subcommand};
 use logpipe_core::sink::connect_session;
 use logpipe_core::topics::DEFAULT_KEYSPACE;
 
+use crate::cmd::replay::error_text;
 use crate::storage::remote_config;
 
 #[derive(Args, Debug)]
@@ -55,15 +57,25 @@ pub async fn run(args: SchemaArgs) -> anyhow::Result<ExitCode> {
                 .trim()
                 .to_owned();
             let config = remote_config(&contact, &options.keyspace)?;
-            let session = connect_session(&config).await?;
+            let session = match connect_session(&config).await {
+                Ok(s) => s,
+                Err(e) => anyhow::bail!("{}", error_text(&e.into())),
+            };
             let n = logpipe_core::schema::apply(
                 &session,
                 &options.keyspace,
                 options.replication.as_deref(),
             )
             .await?;
+            // The session leaves schema agreement to its caller (the sink
+            // issues no DDL): wait here until every reachable node has the
+            // new tables, so that what runs next (a replay, a deployment's
+            // functions) finds them on whichever node it asks.
+            let version = session.await_schema_agreement().await.with_context(|| {
+                format!("the schema was applied to {contact}, but the nodes did not agree on it")
+            })?;
             println!(
-                "applied {n} statements to {contact} (keyspace {})",
+                "applied {n} statements to {contact} (keyspace {}); schema version {version} agreed",
                 options.keyspace
             );
         }

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use super::wire::KafkaRecord;
 use super::{millis, AnyStr, Headers, Millis};
 use crate::json::BorrowedStr;
+use crate::record::NO_TIMESTAMP;
 use crate::scan::{Scanner, Seen};
 
 /// What the fast path read: the event's source and its records by key.
@@ -37,10 +38,17 @@ fn integer(s: &mut Scanner<'_>) -> Option<i64> {
 
 /// `timestamp`: a whole number, or a string of one; epoch milliseconds
 /// read the way the serde path reads them (through `f64`, which is exact
-/// below 2^53 and rounds the same way for both spellings above it).
+/// below 2^53 and rounds the same way for both spellings above it). A
+/// negative whole number (Kafka's -1: none) reads as [`NO_TIMESTAMP`], as
+/// serde_json's `-0` (a float) and numbers past `i64` do in the serde path.
 fn timestamp(s: &mut Scanner<'_>) -> Option<i64> {
     let n = match s.peek()? {
         b'"' => s.digits_in_string()?,
+        b'-' => {
+            s.eat_if(b'-');
+            s.digits()?;
+            return Some(NO_TIMESTAMP);
+        }
         _ => s.digits()?,
     };
     millis::<serde_json::Error>(n as f64).ok()
@@ -165,6 +173,7 @@ mod tests {
 
     /// An event in the shapes Lambda sends: MSK and self-managed spellings
     /// of a record, headers with negative bytes, numeric-string timestamps,
+    /// Kafka's -1 for a record without a timestamp,
     /// `null`s, whitespace between tokens, strings on either side of the
     /// length where the search for their end turns to `memchr`, and escapes
     /// (a value that is not base64 arrives as a JSON string).
@@ -174,23 +183,22 @@ mod tests {
         r#""timestampType":"CREATE_TIME","key":"a2V5","value":"eyJldmVudF9pZCI6IjEiLCJ1c2VyX2lkIjoidSIsImFjdGlvbiI6ImNsaWNrIn0=","headers":[{"h":[104,-1,-128,127]},{}]},"#,
         r#"{"partition":0,"offset":8,"timestamp":"1795615200124","timestampType":null,"#,
         r#""key":null,"value":"eyJhIjoxfQ","headers":[]}],"#,
-        "\n \"b-12\" : [ {\"topic\":\"b\",\"partition\":12,\"offset\":0,\"timestamp\":0,",
+        "\n \"b-12\" : [ {\"topic\":\"b\",\"partition\":12,\"offset\":0,\"timestamp\":-1,",
         "\t\"headers\":[],\"value\":null},{\"topic\":\"b\",\"partition\":12,\"offset\":1,",
         r#""timestamp":"1795615200125","timestampType":"CREATE\u005fTIME","headers":[],"#,
         r#""key":"\u0041","value":"{\"event_id\":\"\u00e9\\/\ud83d\ude00\"}"} ] } }"#,
         "\r\n"
     );
 
-    type Records = Vec<KafkaRecordRef<'static>>;
+    type Records = Result<Vec<KafkaRecordRef<'static>>, String>;
 
-    /// The records and source of an event, copied out so it can be dropped.
+    /// The records and source of an event, copied out so it can be dropped
+    /// (or why its keys, partitions and topics do not agree).
     fn owned(source: Option<&str>, event: BorrowedEvent<'_>) -> (Option<String>, Records) {
         let records = event
             .records()
-            .expect("the test events' partitions fit")
-            .into_iter()
-            .map(leaked)
-            .collect();
+            .map(|records| records.into_iter().map(leaked).collect())
+            .map_err(|e| e.to_string());
         (source.map(str::to_owned), records)
     }
 
@@ -215,8 +223,13 @@ mod tests {
         let got = fast(BASE).expect("the fast path reads the base event");
         assert_eq!(Ok(&got), serde(BASE).as_ref());
         assert_eq!(got.0.as_deref(), Some(SOURCE_MSK));
+        let got = (
+            got.0,
+            got.1.expect("the base event's keys and records agree"),
+        );
         assert_eq!(got.1.len(), 4);
         assert_eq!(got.1[0].topic, "b");
+        assert_eq!(got.1[0].timestamp_ms, crate::record::NO_TIMESTAMP);
         assert_eq!(got.1[1].key, Some("A"));
         assert_eq!(got.1[1].value, Some(r#"{"event_id":"é\/😀"}"#));
         assert_eq!(
@@ -264,6 +277,10 @@ mod tests {
             r#"{"records":{"a-0":[{"partition":0,"offset":1,"timestamp":0,"headers":[{"h":[-0]}]}]}}"#,
             r#"{"records":{"a-0":[{"partition":0,"offset":1,"timestamp":0,"headers":[{"h":[128]}]}]}}"#,
             r#"{"records":{"a-0":[{"partition":0,"offset":1,"timestamp":"01","headers":[]}]}}"#,
+            r#"{"records":{"a-0":[{"partition":0,"offset":1,"timestamp":"-1","headers":[]}]}}"#,
+            r#"{"records":{"a-0":[{"partition":0,"offset":1,"timestamp":-1.0,"headers":[]}]}}"#,
+            r#"{"records":{"a-0":[{"partition":0,"offset":1,"timestamp":- 1,"headers":[]}]}}"#,
+            r#"{"records":{"a-0":[{"partition":0,"offset":1,"timestamp":-01,"headers":[]}]}}"#,
             r#"{"records":{"a-0":[{"partition":0,"offset":1,"timestamp":0}]}}"#,
             "{\"records\":{\"a-0\":[{\"partition\":0,\"offset\":1,\"timestamp\":0,\"headers\":[],\"key\":\"\t\"}]}}",
         ] {
@@ -274,6 +291,8 @@ mod tests {
             r#"{}"#,
             r#" {"records":null} "#,
             r#"{"records":{"a-0":[]}}"#,
+            r#"{"records":{"a-0":[{"partition":0,"offset":1,"timestamp":-1,"headers":[]}]}}"#,
+            r#"{"records":{"a-0":[{"partition":0,"offset":1,"timestamp":-0,"headers":[]}]}}"#,
         ] {
             assert!(event(text).is_some(), "{text}");
         }
