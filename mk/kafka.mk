@@ -1,8 +1,8 @@
 # Kafka targets, included by the top Makefile (`-include mk/*.mk`), which
-# defines CARGO, LOGPIPE and `logpipe`.
+# defines CARGO, LOGPIPE and `logpipe`. The real Apache Kafka the tests and
+# `make load` run against is installed by `make servers` and run by
+# `make kafka-up` (mk/servers.mk).
 #
-#   make tansu      install the tansu broker (a real Kafka-protocol server) into
-#                   ~/.cargo/bin unless it is there; the tansu tests need it
 #   make kafka      run an embedded Kafka broker with the three topics on KAFKA_LISTEN
 #   make esm        run the local event source mapping against KAFKA_LISTEN,
 #                   storing into the CQL node on CQL_LISTEN (`make cassandra`)
@@ -16,19 +16,8 @@ GENERATE_COUNT ?= 100000
 GENERATE_ARGS ?= --invalid-ratio 0.01
 DEMO_ARGS ?=
 ESM_ARGS ?=
-TANSU_VERSION ?=
-TANSU_TARGET_DIR ?= /tmp/tansu-target
 
-.PHONY: tansu kafka esm generate
-
-tansu: ## Install the tansu Kafka broker into ~/.cargo/bin when missing (about 12 min to build)
-	@if command -v tansu >/dev/null 2>&1 || test -x $(HOME)/.cargo/bin/tansu; then \
-		echo "tansu: installed ($$(command -v tansu || echo $(HOME)/.cargo/bin/tansu))"; \
-	else \
-		echo "tansu: building it (cargo install tansu --locked --features dynostore), about 12 minutes on 2 cores"; \
-		$(CARGO) install tansu --locked --features dynostore --target-dir $(TANSU_TARGET_DIR) \
-			$(if $(TANSU_VERSION),--version $(TANSU_VERSION)); \
-	fi
+.PHONY: kafka esm generate
 
 kafka: logpipe ## Run an embedded Kafka broker (three topics) on KAFKA_LISTEN until Ctrl-C
 	$(LOGPIPE) kafka --listen $(KAFKA_LISTEN)

@@ -1,18 +1,28 @@
 #!/usr/bin/env python3
 """`make load`: LOAD_RECORDS generated logs a topic (three topics) through a
-tansu broker, `logpipe demo`'s event source mappings and functions, into a
-`logpipe cassandra` node, each its own process on loopback.
+real Apache Kafka broker, `logpipe demo`'s event source mappings and
+functions, into a real Apache Cassandra node, each its own process on
+loopback.
+
+The servers are the test suite's (`logpipe-testkit`, jars installed by
+`make servers`): the script starts one Kafka and one Cassandra with
+`logpipe-servers up kafka|cassandra --port P --dir D` (data under
+LOAD_DIR, removed after a run that passed), or uses those named by
+LOGPIPE_TEST_KAFKA / LOGPIPE_TEST_CASSANDRA when set. It fails (exit 1),
+naming `make servers`, when the jars are not installed: it never skips.
 
 Fails (exit 1) unless the demo accounts for every record exactly
 (produced == written + dead-lettered, per topic and in all, dead letters
 as many as the generator made bad, nothing given up, no failed delivery)
-and the pipeline process's peak RSS stays under LOAD_MAX_RSS_MB. Prints
-the figures, and writes them to LOAD_DIR/load.json.
+and the pipeline process's peak RSS stays under LOAD_MAX_RSS_MB (the
+servers are JVMs of their own, measured but not counted). Prints the
+figures, and writes them to LOAD_DIR/load.json.
 """
 
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,14 +37,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def tansu_binary():
-    for d in os.environ.get("PATH", "").split(os.pathsep) + [str(Path.home() / ".cargo/bin")]:
-        p = Path(d) / "tansu"
-        if p.is_file():
-            return str(p)
-    sys.exit("tansu not found on PATH or in ~/.cargo/bin: run `make tansu`")
-
-
 def start(args, **kw):
     # Its own process group (killed whole at the end), no stdin.
     return subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True, **kw)
@@ -47,7 +49,7 @@ def stop(p):
         except ProcessLookupError:
             pass
         try:
-            p.wait(10)
+            p.wait(30)
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
@@ -55,64 +57,111 @@ def stop(p):
 
 def peak_rss_mb(pid):
     """VmHWM (peak resident set) of a running process, MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return None
 
 
-def wait_listening(addr, what, limit=30):
-    host, port = addr.rsplit(":", 1)
+def children(pid):
+    """The child processes of `pid` (of every thread of it)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def servers_installed():
+    """Fails, naming `make servers`, unless both servers' jars are there."""
+    base = Path(os.environ.get("LOGPIPE_SERVERS_DIR", ".tools/servers"))
+    for name in ("kafka", "cassandra"):
+        lib = base / name / "lib"
+        if not any(lib.glob("*.jar")):
+            sys.exit(f"load: {name} is not installed in {lib}: run `make servers` "
+                     "(it copies the Apache Kafka and Cassandra jars from Maven Central once)")
+
+
+def launch_server(servers_bin, kind, out_dir):
+    """Starts `logpipe-servers up KIND` on a free port with its data in
+    out_dir/KIND; returns the process, its address and its output file."""
+    port = free_port()
+    # Absolute: Cassandra reads its configuration through a file:// URL.
+    data = (out_dir / kind).resolve()
+    shutil.rmtree(data, ignore_errors=True)
+    log_path = out_dir / f"{kind}.out"
+    with open(log_path, "wb") as log:
+        p = start([servers_bin, "up", kind, "--port", str(port), "--dir", str(data)],
+                  stdout=log, stderr=subprocess.STDOUT)
+    return p, f"127.0.0.1:{port}", log_path
+
+
+def wait_serving(kind, p, log_path, limit=240):
+    """Waits for `logpipe-servers up` to say it serves; fails with its
+    output when it exits or takes longer than `limit` seconds."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex((host, int(port))) == 0:
-                return
-        time.sleep(0.05)
-    sys.exit(f"{what} did not listen on {addr}")
+        text = log_path.read_text(errors="replace")
+        if "serving" in text:
+            return
+        if p.poll() is not None:
+            sys.exit(f"load: {kind} did not start (exit {p.returncode}):\n{text[-3000:]}")
+        time.sleep(0.2)
+    sys.exit(f"load: {kind} did not serve within {limit} s; see {log_path}")
 
 
 def main():
     logpipe = os.environ.get("LOGPIPE", "target/release/logpipe")
+    servers_bin = os.environ.get("LOGPIPE_SERVERS", "target/debug/logpipe-servers")
     per_topic = int(os.environ.get("LOAD_RECORDS", "333334"))
-    max_rss = float(os.environ.get("LOAD_MAX_RSS_MB", "1536"))
+    max_rss = float(os.environ.get("LOAD_MAX_RSS_MB", "2048"))
     out_dir = Path(os.environ.get("LOAD_DIR", "target/load"))
+    keyspace = os.environ.get("LOAD_KEYSPACE", f"load_{os.getpid()}")
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    kafka = f"127.0.0.1:{free_port()}"
-    cql = f"127.0.0.1:{free_port()}"
+    kafka = os.environ.get("LOGPIPE_TEST_KAFKA") or None
+    cql = os.environ.get("LOGPIPE_TEST_CASSANDRA") or None
+    if not (kafka and cql):
+        servers_installed()
+        if not Path(servers_bin).is_file():
+            sys.exit(f"load: {servers_bin} not found: run `make servers-bin`")
     env = dict(os.environ)
     env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
-    procs = []
+    procs = {}
+    started_servers = time.monotonic()
     try:
-        with open(out_dir / "tansu.log", "wb") as log:
-            broker = start(
-                [tansu_binary(), "broker", "--listener-url", f"tcp://{kafka}",
-                 "--advertised-listener-url", f"tcp://{kafka}",
-                 "--storage-engine", "memory://tansu/"],
-                stdout=log, stderr=subprocess.STDOUT, env=env)
-        procs.append(broker)
-        node = start([logpipe, "cassandra", "--listen", cql],
-                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        procs.append(node)
-        line = node.stdout.readline().decode()
-        if cql not in line:
-            sys.exit(f"the CQL node did not start: {line!r}")
-        wait_listening(kafka, "tansu")
+        # Both JVMs start at once.
+        logs = {}
+        if not cql:
+            procs["cassandra"], cql, logs["cassandra"] = launch_server(
+                servers_bin, "cassandra", out_dir)
+        if not kafka:
+            procs["kafka"], kafka, logs["kafka"] = launch_server(servers_bin, "kafka", out_dir)
+        for name, p in procs.items():
+            wait_serving(name, p, logs[name])
+        servers_seconds = time.monotonic() - started_servers
 
         started = time.monotonic()
         with open(out_dir / "demo.stderr", "wb") as err:
             demo = subprocess.run(
                 [logpipe, "demo", "--kafka", kafka, "--cassandra", cql,
+                 "--keyspace", keyspace,
                  "--records", str(per_topic), "--timeout", "40m", "--json"],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=env)
         elapsed = time.monotonic() - started
         # The demo is the only child waited for so far: its peak RSS.
         demo_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        node_rss = peak_rss_mb(node.pid)
-        broker_rss = peak_rss_mb(broker.pid)
+        server_rss = {}
+        for name, p in procs.items():
+            jvms = [peak_rss_mb(c) for c in children(p.pid)]
+            server_rss[name] = max([r for r in jvms if r] or [0])
     finally:
-        for p in procs:
+        for p in procs.values():
             stop(p)
 
     lines = demo.stdout.decode().strip().splitlines()
@@ -149,8 +198,12 @@ def main():
         "records_per_second": round(s["records_per_second"]),
         "batch_latency_ms": s["batch_latency_ms"],
         "elapsed_seconds": round(elapsed, 1),
-        "peak_rss_mb": {"pipeline": round(demo_rss), "cql_node": round(node_rss or 0),
-                        "tansu": round(broker_rss or 0)},
+        "servers_start_seconds": round(servers_seconds, 1),
+        "kafka": kafka,
+        "cassandra": cql,
+        "keyspace": keyspace,
+        "peak_rss_mb": {"pipeline": round(demo_rss),
+                        **{k: round(v) for k, v in server_rss.items()}},
         "max_pipeline_rss_mb": max_rss,
         "ok": not problems,
     }
@@ -159,6 +212,9 @@ def main():
     if problems:
         print("load: FAILED\n  " + "\n  ".join(problems), file=sys.stderr)
         sys.exit(1)
+    # The servers' data (a million rows) is not kept after a run that passed.
+    for name in procs:
+        shutil.rmtree(out_dir / name, ignore_errors=True)
     print(f"load: {s['produced']:,} records reconciled; pipeline peak RSS {demo_rss:.0f} MiB")
 
 

@@ -57,7 +57,7 @@ pub use generator::{
 pub use lines::write_lines;
 pub use producer::{produce, produce_with, Compression, ProduceConfig, DEFAULT_PRODUCER_ID};
 pub use schedule::{Backlog, RunControl, Schedule};
-pub use security::{KafkaSecurity, SaslMechanism, Secret, SecurityProtocol};
+pub use security::{refusal, KafkaSecurity, Refused, SaslMechanism, Secret, SecurityProtocol};
 pub use summary::{GenerateSummary, TopicSummary};
 
 /// Why generating or sending failed.

@@ -34,7 +34,7 @@ use rdkafka::ClientContext;
 use crate::events::record_headers;
 use crate::generator::{Expected, Generator, GeneratorConfig, Output};
 use crate::schedule::{Pacer, RunControl, Schedule};
-use crate::security::KafkaSecurity;
+use crate::security::{KafkaSecurity, Refused};
 use crate::summary::GenerateSummary;
 use crate::GenerateError;
 
@@ -204,9 +204,17 @@ impl Deliveries {
     }
 }
 
-struct DeliveryContext(Arc<Deliveries>);
+struct DeliveryContext(Arc<Deliveries>, Refused);
 
-impl ClientContext for DeliveryContext {}
+impl ClientContext for DeliveryContext {
+    /// Notes a refusal (credentials, certificate): producing stops at
+    /// once with it rather than waiting out every record's timeout.
+    fn error(&self, error: KafkaError, reason: &str) {
+        if !self.1.note(&error, reason) {
+            rdkafka::client::DefaultClientContext.error(error, reason);
+        }
+    }
+}
 
 impl ProducerContext for DeliveryContext {
     type DeliveryOpaque = usize;
@@ -270,9 +278,10 @@ pub fn produce_with(
     let topics = generator.config().topics.clone();
 
     let deliveries = Arc::new(Deliveries::default());
+    let refused = Refused::default();
     let producer: BaseProducer<DeliveryContext> = config
         .client_config()
-        .create_with_context(DeliveryContext(deliveries.clone()))
+        .create_with_context(DeliveryContext(deliveries.clone(), refused.clone()))
         .map_err(|e| GenerateError::Kafka {
             bootstrap: config.bootstrap.clone(),
             message: format!("cannot create the producer: {e}"),
@@ -321,6 +330,9 @@ pub fn produce_with(
         sent += 1;
         if sent.is_multiple_of(REPORTS_EVERY) {
             producer.poll(Duration::ZERO);
+            if refused.get().is_some() {
+                break;
+            }
         }
         if let Some(backlog) = control
             .backlog
@@ -340,15 +352,32 @@ pub fn produce_with(
     control.progress.set_position(sent);
 
     // Wait for every acknowledgement; past the message timeout librdkafka
-    // fails what is left itself. Anything still queued after that is purged
+    // fails what is left itself. Anything still queued after that, or
+    // after the broker refused the credentials or certificate, is purged
     // so its delivery report (an error) is counted too.
-    let flush_limit = config.message_timeout + Duration::from_secs(5);
-    if producer.flush(flush_limit).is_err() {
+    let flush_limit = Instant::now() + config.message_timeout + Duration::from_secs(5);
+    let flushed = loop {
+        if refused.get().is_some() {
+            break false;
+        }
+        match producer.flush(Duration::from_millis(200)) {
+            Ok(()) => break true,
+            Err(_) if Instant::now() < flush_limit => {}
+            Err(_) => break false,
+        }
+    };
+    if !flushed {
         producer.purge(PurgeConfig::default().queue().inflight());
         let _ = producer.flush(Duration::from_secs(5));
     }
     let elapsed = started.elapsed().as_secs_f64();
     drop(producer);
+    if let Some(message) = refused.get() {
+        return Err(GenerateError::Kafka {
+            bootstrap: config.bootstrap.clone(),
+            message,
+        });
+    }
 
     let mut summary = GenerateSummary {
         output: "kafka".into(),

@@ -4,8 +4,10 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
 use crate::GenerateError;
 
@@ -213,6 +215,53 @@ impl KafkaSecurity {
     }
 }
 
+/// What a broker's refusal of this client means, when retrying cannot
+/// mend it: the SASL credentials were refused, or the broker's certificate
+/// failed verification against the trusted CAs. `None` for anything else
+/// (a broker down, a timeout: librdkafka retries those itself).
+///
+/// librdkafka reports both through the client's error callback and then
+/// keeps reconnecting, so without this a client with a wrong password
+/// waits until its own timeouts (a producer's `message.timeout.ms`, or
+/// forever for a consumer) and says only "Message timed out".
+pub fn refusal(error: &KafkaError, reason: &str) -> Option<String> {
+    match error.rdkafka_error_code()? {
+        RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SaslAuthenticationFailed => {
+            Some(format!(
+                "the broker refused the SASL credentials (check --sasl-username, --sasl-password or \
+                 LOGPIPE_KAFKA_SASL_PASSWORD, and --sasl-mechanism): {reason}"
+            ))
+        }
+        RDKafkaErrorCode::SSL if reason.contains("certificate verify failed") => Some(format!(
+            "the broker's TLS certificate cannot be verified (check --ssl-ca-location): {reason}"
+        )),
+        _ => None,
+    }
+}
+
+/// The first [`refusal`] a Kafka client met, shared between its error
+/// callback (librdkafka's threads) and the code that drives it.
+#[derive(Debug, Clone, Default)]
+pub struct Refused(Arc<Mutex<Option<String>>>);
+
+impl Refused {
+    /// Notes `error` when it is a refusal (the first one is kept); true
+    /// when it was one.
+    pub fn note(&self, error: &KafkaError, reason: &str) -> bool {
+        let Some(message) = refusal(error, reason) else {
+            return false;
+        };
+        let mut first = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        first.get_or_insert(message);
+        true
+    }
+
+    /// The refusal, once there was one.
+    pub fn get(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
 /// `--sasl-password`'s value parser: the text, wrapped so it is never
 /// printed.
 fn parse_secret(s: &str) -> Result<Secret, String> {
@@ -276,6 +325,38 @@ mod tests {
             ("sasl.mechanisms", "SCRAM-SHA-256".to_owned())
         );
         assert!(!s.is_default());
+    }
+
+    #[test]
+    fn refused_credentials_and_certificates_are_told_apart_from_outages() {
+        let refused = Refused::default();
+        assert!(!refused.note(
+            &KafkaError::Global(RDKafkaErrorCode::AllBrokersDown),
+            "1/1 brokers are down"
+        ));
+        assert!(!refused.note(
+            &KafkaError::Global(RDKafkaErrorCode::SSL),
+            "SSL transport error: Disconnected"
+        ));
+        assert_eq!(refused.get(), None);
+        assert!(refused.note(
+            &KafkaError::Global(RDKafkaErrorCode::Authentication),
+            "SASL authentication error: Authentication failed during authentication due to invalid credentials"
+        ));
+        assert!(refused.note(
+            &KafkaError::Global(RDKafkaErrorCode::SSL),
+            "SSL handshake failed: error:0A000086:SSL routines::certificate verify failed"
+        ));
+        let first = refused.get().unwrap();
+        assert!(first.contains("refused the SASL credentials"), "{first}");
+        assert!(first.contains("--sasl-password"), "{first}");
+        assert!(first.contains("invalid credentials"), "{first}");
+        let tls = refusal(
+            &KafkaError::Global(RDKafkaErrorCode::SSL),
+            "SSL handshake failed: certificate verify failed",
+        )
+        .unwrap();
+        assert!(tls.contains("--ssl-ca-location"), "{tls}");
     }
 
     #[test]

@@ -1,12 +1,18 @@
 //! `logpipe demo`, the README's first command: one run with a small number
 //! of records must account for every one of them, in its JSON summary and
-//! in the rows it reads back.
+//! in the rows it reads back; and the same against the real pair
+//! (`--kafka` a real Apache Kafka, `--cassandra` a real Apache Cassandra,
+//! `logpipe-testkit`), whose tables must then hold exactly what the
+//! generator made.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{free_port, spawn_logpipe, wait_output};
+use common::kafka::{assert_stored_matches, learn_in, read_stored_in, Scope};
+use common::{args, free_port, run_logpipe, spawn_logpipe, wait_output};
+use logpipe_core::LogKind;
+use logpipe_testkit::{Kafka, KafkaOptions};
 
 #[test]
 fn a_small_demo_accounts_for_every_record() {
@@ -104,4 +110,102 @@ fn tls_and_sasl_flags_are_checked_and_need_kafka() {
         ]);
         assert!(err.contains("--sasl-password"), "{err}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_against_real_kafka_and_cassandra_reconciles() {
+    // The demo always uses the default topic names: a broker of this
+    // test's own; the shared Cassandra, in a keyspace of its own.
+    let broker = tokio::task::spawn_blocking(|| {
+        Kafka::start(KafkaOptions::default()).unwrap_or_else(|e| panic!("{e}"))
+    })
+    .await
+    .unwrap();
+    let kafka = broker.bootstrap().to_owned();
+    let cql = tokio::task::spawn_blocking(logpipe_testkit::shared_cassandra)
+        .await
+        .unwrap();
+    let scope = Scope::default_topics_in(&logpipe_testkit::unique_name("demo"));
+
+    // The demo creates the topics and applies the schema itself.
+    let out = run_logpipe(
+        args(&[
+            "demo",
+            "--kafka",
+            &kafka,
+            "--cassandra",
+            cql,
+            "--keyspace",
+            &scope.keyspace,
+            "--records",
+            "150",
+            "--invalid-ratio",
+            "0.1",
+            "--seed",
+            "5",
+            "--batch-size",
+            "40",
+            "--json",
+        ]),
+        Duration::from_secs(240),
+    )
+    .await
+    .assert_success();
+    let summary = out.json();
+    assert_eq!(summary["produced"], 450, "{summary}");
+    assert_eq!(summary["written"], 405, "{summary}");
+    assert_eq!(summary["dead_lettered"], 45, "{summary}");
+    assert_eq!(summary["kafka"], kafka.as_str());
+    assert_eq!(summary["cassandra"], cql);
+    assert_eq!(summary["ok"], true);
+    for (topic, t) in summary["by_topic"].as_object().unwrap() {
+        assert_eq!(t["accounted_for"], true, "{topic}: {t}");
+    }
+    assert!(
+        out.stderr.contains("every record is accounted for"),
+        "{}",
+        out.stderr
+    );
+
+    // The topics hold what the generator made with that seed; the tables
+    // hold a row for each valid record and a dead letter for each bad one,
+    // nothing else.
+    let truth = {
+        let (k, s) = (kafka.clone(), scope.clone());
+        tokio::task::spawn_blocking(move || learn_in(&s, &k, &LogKind::ALL, 150, 5, 0.1))
+            .await
+            .unwrap()
+    };
+    assert_stored_matches(&read_stored_in(cql, &scope).await, &truth);
+
+    // A second demo on the same topics leaves the first one's records
+    // alone: it starts where the topics end.
+    let out = run_logpipe(
+        args(&[
+            "demo",
+            "--kafka",
+            &kafka,
+            "--cassandra",
+            cql,
+            "--keyspace",
+            &scope.keyspace,
+            "--records",
+            "20",
+            "--seed",
+            "6",
+            "--json",
+        ]),
+        Duration::from_secs(240),
+    )
+    .await
+    .assert_success();
+    let summary = out.json();
+    assert_eq!(summary["produced"], 60, "{summary}");
+    assert_eq!(
+        summary["written"].as_u64().unwrap() + summary["dead_lettered"].as_u64().unwrap(),
+        60,
+        "{summary}"
+    );
+    assert_eq!(summary["ok"], true, "{summary}");
+    drop(broker);
 }

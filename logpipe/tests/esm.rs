@@ -1,11 +1,15 @@
 //! The local event source mapping (`logpipe esm`) against an in-process
-//! Kafka cluster (librdkafka's mock cluster): generated records with bad
-//! ones among them go through the functions into a CQL node, and the rows
-//! read back must be exactly the valid records and the dead letters
-//! exactly the bad ones. Also: a crash mid-stream loses nothing and
-//! acknowledges nothing early; events sent over the Lambda invoke API have
-//! AWS's shape, and a poisoned batch is bisected down to its bad record,
-//! which goes to the on-failure destination; starting positions.
+//! Kafka cluster (librdkafka's mock cluster, fast and with no server to
+//! install): generated records with bad ones among them go through the
+//! functions into an embedded CQL node, and the rows read back must be
+//! exactly the valid records and the dead letters exactly the bad ones.
+//! Also: events sent over the Lambda invoke API have AWS's shape, and a
+//! poisoned batch is bisected down to its bad record, which goes to the
+//! on-failure destination; starting positions; `logpipe kafka`, the
+//! embedded broker.
+//!
+//! The delivery rules under crashes, Ctrl-C and rebalances are proven on
+//! the real Kafka and Cassandra in `real_kafka.rs`.
 
 mod common;
 
@@ -17,11 +21,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use common::kafka::{
-    assert_committed_is_stored, assert_committed_to_end, assert_fixture_shape,
-    assert_stored_matches, committed_offsets, cql_node, esm_args, key_set, mock_cluster, produce,
-    produce_only, read_stored, read_topic, start_logpipe_kafka,
+    assert_committed_to_end, assert_fixture_shape, assert_stored_matches, committed_offsets,
+    cql_node, esm_args, key_set, mock_cluster, produce, produce_only, read_stored, read_topic,
+    start_logpipe_kafka,
 };
-use common::{args, collect_lines, run_logpipe, spawn_logpipe, wait_for_lines};
+use common::{args, run_logpipe, spawn_logpipe};
 use logpipe_core::LogKind;
 use serde_json::Value;
 
@@ -61,125 +65,6 @@ async fn the_esm_stores_exactly_the_valid_records_and_dead_letters_the_bad_ones(
 
     assert_stored_matches(&read_stored(&cql).await, &truth);
     assert_committed_to_end(&bootstrap, "e2e", &truth);
-}
-
-/// The mapping of the stop-and-restart tests: every topic into `cql`,
-/// small batches (many commits), and a short session so that the mock
-/// cluster, which keeps a member that is gone until its session times out,
-/// hands the partitions to the restarted mapping soon.
-fn restart_args(bootstrap: &str, cql: &str, group: &str) -> Vec<String> {
-    esm_args(
-        bootstrap,
-        cql,
-        group,
-        &[
-            "--batch-size",
-            "10",
-            "--maximum-batching-window-in-seconds",
-            "0",
-            "--kafka-config",
-            "session.timeout.ms=6000",
-        ],
-    )
-}
-
-/// Starts the mapping with `args` and returns once it has printed five
-/// batch lines (its stderr lines keep being collected).
-fn start_until_five_batches(args: &[String]) -> (common::Killed, Arc<Mutex<Vec<String>>>) {
-    let mut esm = spawn_logpipe(args);
-    let (lines, _reader) = collect_lines(esm.child.stderr.take().unwrap());
-    wait_for_lines(
-        &lines,
-        |l| l.contains(" records, "),
-        5,
-        Duration::from_secs(60),
-    );
-    (esm, lines)
-}
-
-/// Runs the mapping with `args` again until idle, checks that the tables
-/// then hold exactly `truth` and that `group` committed every offset, and
-/// returns how many records the second run delivered.
-async fn restart_and_reconcile(
-    args: &[String],
-    bootstrap: &str,
-    cql: &str,
-    group: &str,
-    truth: &common::kafka::Truth,
-) -> i64 {
-    let mut again = args.to_vec();
-    again.extend(common::args(&["--until-idle", "2s", "--json", "--quiet"]));
-    let out = run_logpipe(again, Duration::from_secs(120))
-        .await
-        .assert_success();
-    assert_stored_matches(&read_stored(cql).await, truth);
-    assert_committed_to_end(bootstrap, group, truth);
-    out.json()["records"].as_i64().unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_crash_mid_stream_loses_nothing_and_acknowledges_nothing_early() {
-    let (_cluster, bootstrap) = mock_cluster(3);
-    let (_node, cql) = cql_node().await;
-    let truth = produce(&bootstrap, &LogKind::ALL, 600, 11, 0.05).await;
-    let args = restart_args(&bootstrap, &cql, "crash");
-    let (mut esm, _lines) = start_until_five_batches(&args);
-    esm.kill_now();
-
-    // What was committed is stored: every offset below a committed offset
-    // has its row or dead letter.
-    let stored = read_stored(&cql).await;
-    let (committed_total, everything) =
-        assert_committed_is_stored(&bootstrap, "crash", &LogKind::ALL, &stored);
-    assert!(committed_total > 0, "some batches were committed");
-    assert!(!everything, "the crash came mid-stream");
-
-    // Started again, the mapping resumes where the commits say.
-    let resumed = restart_and_reconcile(&args, &bootstrap, &cql, "crash", &truth).await;
-    assert!(
-        resumed < 1800 && resumed >= 1800 - committed_total,
-        "resumed {resumed} records after {committed_total} were committed"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ctrl_c_stops_cleanly_and_a_restart_completes() {
-    let (_cluster, bootstrap) = mock_cluster(3);
-    let (_node, cql) = cql_node().await;
-    let truth = produce(&bootstrap, &LogKind::ALL, 600, 13, 0.05).await;
-    let args = restart_args(&bootstrap, &cql, "interrupted");
-    let (mut esm, lines) =
-        start_until_five_batches(&[args.clone(), common::args(&["--json"])].concat());
-    // Ctrl-C: the mapping stops at once, says so and prints its summary;
-    // it gave nothing up.
-    esm.interrupt();
-    let stdout = esm.child.stdout.take().unwrap();
-    let (status, summary) = tokio::task::spawn_blocking(move || {
-        let status = esm.child.wait().unwrap();
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut { stdout }, &mut text).unwrap();
-        (status, common::last_json_line(&text).unwrap())
-    })
-    .await
-    .unwrap();
-    let stderr = lines.lock().unwrap().join("\n");
-    assert!(status.success(), "{status}: {stderr}");
-    assert!(stderr.contains("stopping:"), "{stderr}");
-    assert_eq!(summary["discarded"], 0, "{summary}");
-    let acknowledged = summary["records"].as_i64().unwrap();
-    assert!(acknowledged > 0 && acknowledged < 1800, "{summary}");
-
-    // Nothing committed that is not stored; what the summary acknowledged
-    // is committed.
-    let stored = read_stored(&cql).await;
-    let (committed, everything) =
-        assert_committed_is_stored(&bootstrap, "interrupted", &LogKind::ALL, &stored);
-    assert!(!everything, "stopped mid-stream");
-    assert_eq!(committed, acknowledged, "committed = acknowledged");
-
-    // Started again, it delivers the rest, and only the rest.
-    let rest = restart_and_reconcile(&args, &bootstrap, &cql, "interrupted", &truth).await;
-    assert_eq!(rest, 1800 - committed);
 }
 
 /// Invocations a fake Lambda invoke API received: path, payload, and

@@ -12,7 +12,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::ClientConfig;
 
-use crate::esm::connection::{KafkaConnection, TopicSelection};
+use crate::esm::connection::{KafkaConnection, RefusalWatch, TopicSelection};
 
 #[derive(Args, Debug)]
 pub struct TopicsArgs {
@@ -52,7 +52,9 @@ pub enum Created {
     Existed,
 }
 
-/// Creates `topics`, treating "already exists" as success.
+/// Creates `topics`, treating "already exists" as success. Fails at once
+/// when the broker refuses the credentials or its certificate cannot be
+/// verified.
 pub async fn create_topics(
     config: &ClientConfig,
     topics: &[String],
@@ -61,12 +63,28 @@ pub async fn create_topics(
 ) -> anyhow::Result<Vec<(String, Created)>> {
     let admin: AdminClient<DefaultClientContext> =
         config.create().context("creating the Kafka admin client")?;
+    // The admin client serves no error events: a client of its own
+    // notices refused credentials and certificates, which librdkafka
+    // would otherwise retry until the request times out.
+    let watch = RefusalWatch::start(config)?;
     let new: Vec<NewTopic<'_>> = topics
         .iter()
         .map(|t| NewTopic::new(t, partitions, TopicReplication::Fixed(replication)))
         .collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
-    let results = admin.create_topics(&new, &options).await.map_err(|e| {
+    let create = admin.create_topics(&new, &options);
+    tokio::pin!(create);
+    let results = loop {
+        tokio::select! {
+            r = &mut create => break r,
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {
+                if let Some(refusal) = watch.refused() {
+                    anyhow::bail!("{refusal}");
+                }
+            }
+        }
+    };
+    let results = results.map_err(|e| {
         anyhow::anyhow!(
             "{e}{}",
             if matches!(

@@ -22,13 +22,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use log_generator::Refused;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, StreamConsumer};
+use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers};
 use rdkafka::types::RDKafkaRespErr;
 use rdkafka::util::Timeout;
 use rdkafka::{ClientConfig, ClientContext, Message, Offset, Timestamp, TopicPartitionList};
 use tokio::sync::watch;
 
+use super::connection::RefusalContext;
 use super::destination::{FailedBatch, FailureDestination, InvocationRecord, ResponseContext};
 use super::event::{build_event, payload_len, split_by_payload, to_payload, EventSource};
 use super::event::{PolledRecord, TimestampType};
@@ -102,9 +105,16 @@ struct MappingContext {
     skip_before: Arc<Mutex<HashMap<i32, i64>>>,
     stats: Arc<MappingStats>,
     owed: Arc<Mutex<Owed>>,
+    refused: Refused,
 }
 
-impl ClientContext for MappingContext {}
+impl ClientContext for MappingContext {
+    /// Notes a refusal of the credentials or of the broker's certificate:
+    /// the mapping stops with it (librdkafka would retry for ever).
+    fn error(&self, error: KafkaError, reason: &str) {
+        RefusalContext(self.refused.clone()).error(error, reason);
+    }
+}
 
 impl ConsumerContext for MappingContext {
     fn rebalance(
@@ -228,6 +238,113 @@ impl Owed {
 const COMMIT_BACKOFF: Duration = Duration::from_millis(500);
 /// Commit attempts a stopping mapping makes for what it still owes.
 const FINAL_COMMIT_ATTEMPTS: u32 = 5;
+/// How long a stopping mapping waits for the broker to answer a commit.
+const SETTLE_WAIT: Duration = Duration::from_secs(5);
+/// How long a stopping mapping waits for its consumer to leave the group.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
+
+/// How long [`Mapping::commit`] waits for the broker's answer.
+enum Wait<'a> {
+    /// Until the answer, or until [`SETTLE_WAIT`] after the mapping is
+    /// told to stop.
+    UntilStop(&'a mut watch::Receiver<bool>),
+    /// At most this long (the mapping is stopping already).
+    AtMost(Duration),
+}
+
+type CommitRequest = (
+    TopicPartitionList,
+    tokio::sync::oneshot::Sender<rdkafka::error::KafkaResult<()>>,
+);
+
+/// Makes a mapping's synchronous offset commits on a thread of its own.
+///
+/// librdkafka's synchronous commit waits for the group coordinator
+/// without end: while the broker is down, a commit made on the mapping's
+/// task would hold it (and Ctrl-C) until the broker returned. On this
+/// thread, the mapping can stop waiting; the thread is not a tokio
+/// blocking task, so a commit that never returns does not hold up the
+/// runtime's shutdown either (it ends with the process).
+struct Committer {
+    requests: std::sync::mpsc::Sender<CommitRequest>,
+    /// Commits handed to the thread and not answered yet.
+    pending: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Committer {
+    fn start(consumer: Arc<StreamConsumer<MappingContext>>, topic: &str) -> anyhow::Result<Self> {
+        let (requests, incoming) = std::sync::mpsc::channel::<CommitRequest>();
+        let pending = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let done = pending.clone();
+        std::thread::Builder::new()
+            .name(format!("commit-{topic}"))
+            .spawn(move || {
+                for (tpl, reply) in incoming {
+                    let result = consumer.commit(&tpl, CommitMode::Sync);
+                    done.fetch_sub(1, Ordering::Relaxed);
+                    let _ = reply.send(result);
+                }
+            })
+            .context("starting the commit thread")?;
+        Ok(Committer { requests, pending })
+    }
+
+    /// Commits `tpl`; `None` when `wait` ran out before the broker
+    /// answered (the commit may still be made later).
+    async fn commit(
+        &self,
+        tpl: TopicPartitionList,
+        wait: Wait<'_>,
+    ) -> Option<rdkafka::error::KafkaResult<()>> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.pending.fetch_add(1, Ordering::Relaxed);
+        if self.requests.send((tpl, reply)).is_err() {
+            self.pending.fetch_sub(1, Ordering::Relaxed);
+            return Some(Err(rdkafka::error::KafkaError::Canceled));
+        }
+        let answer = async {
+            answer
+                .await
+                .unwrap_or(Err(rdkafka::error::KafkaError::Canceled))
+        };
+        tokio::pin!(answer);
+        let limit = match wait {
+            Wait::UntilStop(shutdown) => {
+                tokio::select! {
+                    biased;
+                    result = &mut answer => return Some(result),
+                    _ = shutdown.wait_for(|stop| *stop) => {}
+                }
+                // Told to stop: a broker that is up answers in a moment
+                // (and the commit should count); one that is down never.
+                SETTLE_WAIT
+            }
+            Wait::AtMost(limit) => limit,
+        };
+        tokio::time::timeout(limit, answer).await.ok()
+    }
+
+    /// Whether a commit is still waiting for the broker.
+    fn is_stuck(&self) -> bool {
+        self.pending.load(Ordering::Relaxed) > 0
+    }
+}
+
+/// Closes the consumer (it leaves its group) on a thread of its own,
+/// waiting at most [`CLOSE_WAIT`]: with the broker unreachable the close
+/// may wait for it, and the process need not.
+async fn close(consumer: Arc<StreamConsumer<MappingContext>>) {
+    let (closed, done) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("consumer-close".into())
+        .spawn(move || {
+            drop(consumer);
+            let _ = closed.send(());
+        });
+    if spawned.is_ok() {
+        let _ = tokio::time::timeout(CLOSE_WAIT, done).await;
+    }
+}
 
 /// How a batch ended.
 enum BatchEnd {
@@ -254,6 +371,9 @@ enum Gathered {
         skipped: BTreeMap<i32, i64>,
     },
     Stop,
+    /// The broker refused the credentials or its certificate failed
+    /// verification: retrying cannot help.
+    Refused(String),
 }
 
 /// A running mapping.
@@ -265,6 +385,7 @@ pub struct Mapping {
     topic: Arc<str>,
     skip_before: Arc<Mutex<HashMap<i32, i64>>>,
     owed: Arc<Mutex<Owed>>,
+    refused: Refused,
 }
 
 impl Mapping {
@@ -286,6 +407,7 @@ impl Mapping {
             topic,
             skip_before: Arc::default(),
             owed: Arc::default(),
+            refused: Refused::default(),
         }
     }
 
@@ -306,19 +428,31 @@ impl Mapping {
             skip_before: self.skip_before.clone(),
             stats: self.stats.clone(),
             owed: self.owed.clone(),
+            refused: self.refused.clone(),
         };
-        let consumer: StreamConsumer<MappingContext> = kafka
-            .create_with_context(context)
-            .with_context(|| format!("creating the consumer of {}", self.config.topic))?;
+        let consumer: Arc<StreamConsumer<MappingContext>> = Arc::new(
+            kafka
+                .create_with_context(context)
+                .with_context(|| format!("creating the consumer of {}", self.config.topic))?,
+        );
         consumer
             .subscribe(&[&self.config.topic])
             .with_context(|| format!("subscribing to {}", self.config.topic))?;
+        let committer = Committer::start(consumer.clone(), &self.config.topic)?;
         loop {
-            match self.gather(&consumer, &mut shutdown).await {
+            match self.gather(&consumer, &committer, &mut shutdown).await {
                 Gathered::Stop => break,
+                Gathered::Refused(refusal) => {
+                    // Nothing was consumed since: nothing to commit.
+                    drop(committer);
+                    close(consumer).await;
+                    anyhow::bail!("{refusal}");
+                }
                 Gathered::Batch { records, skipped } => {
                     if records.is_empty() {
-                        self.commit(&consumer, &next_offsets(&records, &skipped));
+                        let next = next_offsets(&records, &skipped);
+                        self.commit(&committer, &next, Wait::UntilStop(&mut shutdown))
+                            .await;
                         continue;
                     }
                     let started = Instant::now();
@@ -329,7 +463,9 @@ impl Mapping {
                             break;
                         }
                         BatchEnd::Resolved(report) => {
-                            self.commit(&consumer, &next_offsets(&records, &skipped));
+                            let next = next_offsets(&records, &skipped);
+                            self.commit(&committer, &next, Wait::UntilStop(&mut shutdown))
+                                .await;
                             MappingStats::add(&self.stats.batches, 1);
                             if self.config.print_batches {
                                 eprintln!(
@@ -342,11 +478,10 @@ impl Mapping {
                 }
             }
         }
-        self.settle(&consumer).await;
+        self.settle(&committer).await;
+        drop(committer);
         // Leave the group now rather than at the session timeout.
-        tokio::task::spawn_blocking(move || drop(consumer))
-            .await
-            .ok();
+        close(consumer).await;
         Ok(())
     }
 
@@ -359,6 +494,7 @@ impl Mapping {
     async fn gather(
         &self,
         consumer: &StreamConsumer<MappingContext>,
+        committer: &Committer,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Gathered {
         let mut records = Vec::new();
@@ -369,6 +505,9 @@ impl Mapping {
         loop {
             if Self::stop_requested(shutdown) {
                 return Gathered::Stop;
+            }
+            if let Some(refusal) = self.refused.get() {
+                return Gathered::Refused(refusal);
             }
             let polled = tokio::select! {
                 biased;
@@ -385,7 +524,8 @@ impl Mapping {
                 }
                 None => {
                     if lock(&self.owed).due(COMMIT_BACKOFF) {
-                        self.commit(consumer, &BTreeMap::new());
+                        self.commit(committer, &BTreeMap::new(), Wait::UntilStop(shutdown))
+                            .await;
                     }
                     let assigned = self.stats.assigned.load(Ordering::Relaxed);
                     if assigned && !was_assigned {
@@ -613,8 +753,17 @@ impl Mapping {
 
     /// Commits `next` (one past the last record of each partition of a
     /// resolved batch) with whatever earlier commits left owed. True when
-    /// nothing is owed any more.
-    fn commit(&self, consumer: &StreamConsumer<MappingContext>, next: &BTreeMap<i32, i64>) -> bool {
+    /// nothing is owed any more. A commit waits for the broker as long as
+    /// `wait` says: while the broker is unreachable librdkafka's
+    /// synchronous commit waits for it without end, so once the mapping is
+    /// told to stop it waits at most [`SETTLE_WAIT`] more, and the offsets
+    /// stay owed.
+    async fn commit(
+        &self,
+        committer: &Committer,
+        next: &BTreeMap<i32, i64>,
+        wait: Wait<'_>,
+    ) -> bool {
         let offsets = {
             let mut owed = lock(&self.owed);
             owed.add(next);
@@ -631,10 +780,10 @@ impl Mapping {
                 tracing::warn!(error = %e, "cannot build the commit");
             }
         }
-        let commit = || consumer.commit(&tpl, CommitMode::Sync);
-        let result = match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(commit),
-            _ => commit(),
+        let Some(result) = committer.commit(tpl, wait).await else {
+            tracing::warn!(topic = %self.topic, ?offsets,
+                "stopping while the broker has not answered an offset commit");
+            return false;
         };
         let mut owed = lock(&self.owed);
         match result {
@@ -653,15 +802,24 @@ impl Mapping {
     }
 
     /// Before stopping: commits what earlier failed commits left owed, a
-    /// few times over. What still fails is delivered again on the next
-    /// start (to the same rows).
-    async fn settle(&self, consumer: &StreamConsumer<MappingContext>) {
+    /// few times over, each waiting at most [`SETTLE_WAIT`] for the broker.
+    /// What still fails is delivered again on the next start (to the same
+    /// rows).
+    async fn settle(&self, committer: &Committer) {
         for attempt in 0..FINAL_COMMIT_ATTEMPTS {
             if attempt > 0 {
                 tokio::time::sleep(COMMIT_BACKOFF).await;
             }
+            if committer.is_stuck() {
+                // A commit the broker never answered: the next would wait
+                // behind it.
+                break;
+            }
             // Nothing owed is a success at once, without a request.
-            if self.commit(consumer, &BTreeMap::new()) {
+            if self
+                .commit(committer, &BTreeMap::new(), Wait::AtMost(SETTLE_WAIT))
+                .await
+            {
                 return;
             }
         }

@@ -2,37 +2,44 @@
 //!
 //! - Brokers: [`mock_cluster`] (librdkafka's mock cluster, in process),
 //!   [`start_logpipe_kafka`] (`logpipe kafka`, a process a test can kill),
-//!   [`start_tansu`] (a real Kafka-protocol broker process).
-//! - Records: [`produce`] / [`produce_and_learn`] send generated records
-//!   (bad ones among them) and return the [`Truth`]: what the pipeline must
-//!   make of each Kafka place (topic, partition, offset).
+//!   and the real Apache Kafka and Cassandra of `logpipe-testkit`:
+//!   [`real_pair`] gives a test the shared ones with topics and a keyspace
+//!   of its own (a [`Scope`]); a test that kills its broker or needs
+//!   SASL/TLS listeners starts its own `Kafka`.
+//! - Names: a [`Scope`] is the topic of each log kind and the keyspace a
+//!   test works in: the pipeline's defaults ([`Scope::default`], for the
+//!   mock cluster and the embedded CQL node), or names of its own
+//!   ([`Scope::unique`]) on servers other tests share.
+//! - Records: [`produce`] / [`produce_and_learn`] (and their `_in`
+//!   variants, in a scope) send generated records (bad ones among them)
+//!   and return the [`Truth`]: what the pipeline must make of each Kafka
+//!   place (topic, partition, offset).
 //! - Reading back: [`read_topic`], [`end_offsets`], [`committed_offsets`];
 //!   [`read_stored`] reads the four tables into a [`Stored`], which
 //!   [`assert_stored_matches`] compares with the truth;
 //!   [`assert_committed_is_stored`] and [`assert_committed_to_end`] check
 //!   the offsets a consumer group committed against both.
-//! - The mapping: [`esm_args`] builds a `logpipe esm` command line that
-//!   [`super::run_logpipe`] or [`super::spawn_logpipe`] runs.
+//! - The mapping: [`esm_args`] / [`esm_args_in`] build a `logpipe esm`
+//!   command line that [`super::run_logpipe`] or [`super::spawn_logpipe`]
+//!   runs.
 //!
 //! Every helper panics with a message saying what was expected, so a test
 //! reads as a list of steps.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::TcpStream;
-use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use log_generator::{Expected, Generator, GeneratorConfig, Output as Travel, ProduceConfig};
+use log_generator::{
+    Expected, Generator, GeneratorConfig, Output as Travel, ProduceConfig, TopicNames,
+};
 use logpipe_core::LogKind;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 
-use super::{free_port, spawn_logpipe, wait_until, Killed};
+use super::{spawn_logpipe, Killed};
 
 /// A record's place: topic, partition, offset.
 pub type Place = (String, i32, i64);
@@ -82,58 +89,174 @@ pub fn start_logpipe_kafka(partitions: i32) -> (Killed, String) {
     (kafka, addr)
 }
 
-/// The tansu binary: on PATH, or in ~/.cargo/bin where `make tansu`
-/// installs it. Panics naming `make tansu` when it is in neither.
-pub fn tansu() -> PathBuf {
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join("tansu"))
-            .find(|p| p.is_file())
-    });
-    let installed = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tansu"));
-    on_path
-        .or(installed.filter(|p| p.is_file()))
-        .expect("tansu not found on PATH or in ~/.cargo/bin: run `make tansu` (cargo install tansu --locked --features dynostore)")
+/// The shared real Kafka and Cassandra of this test run
+/// (`LOGPIPE_TEST_KAFKA` / `LOGPIPE_TEST_CASSANDRA` under `make test`,
+/// else started once for this test binary), with a [`Scope`] of the
+/// test's own: its keyspace has the schema; its topics are created with
+/// `partitions` partitions (`logpipe topics create`) unless `partitions`
+/// is 0. Returns the scope, the Kafka bootstrap and the CQL address.
+/// Panics (naming `make servers`) when the servers cannot start: a test
+/// that needs them never skips.
+pub async fn real_pair(prefix: &str, partitions: i32) -> (Scope, String, String) {
+    let (kafka, cassandra) = tokio::task::spawn_blocking(|| {
+        // Both JVMs start at once when this binary starts its own.
+        let kafka = std::thread::spawn(logpipe_testkit::shared_kafka);
+        let cassandra = logpipe_testkit::shared_cassandra();
+        (kafka.join().expect("the Kafka start"), cassandra)
+    })
+    .await
+    .expect("starting the shared servers");
+    let scope = Scope::unique(prefix);
+    apply_schema(cassandra, &scope.keyspace).await;
+    if partitions > 0 {
+        let b = kafka.to_owned();
+        let s = scope.clone();
+        tokio::task::spawn_blocking(move || create_topics_in(&b, &s, partitions))
+            .await
+            .unwrap();
+    }
+    (scope, kafka.to_owned(), cassandra.to_owned())
 }
 
-/// Starts a tansu broker (in-memory storage, no topics) on a free loopback
-/// port; see [`start_tansu_on`].
-pub fn start_tansu() -> (Killed, String) {
-    let addr = format!("127.0.0.1:{}", free_port());
-    (start_tansu_on(&addr), addr)
+/// Applies the schema (`cassandra/schema.cql`) to `keyspace` on the CQL
+/// server at `addr`.
+pub async fn apply_schema(addr: &str, keyspace: &str) {
+    let mut config = logpipe_core::SinkConfig::local(addr);
+    // DDL on a busy Cassandra takes longer than a write.
+    config.request_timeout = Duration::from_secs(60);
+    let session = logpipe_core::sink::connect_session(&config)
+        .await
+        .unwrap_or_else(|e| panic!("connecting to Cassandra at {addr}: {e}"));
+    logpipe_core::schema::apply(&session, keyspace, None)
+        .await
+        .unwrap_or_else(|e| panic!("applying the schema to {keyspace} at {addr}: {e}"));
 }
 
-/// Starts a tansu broker (in-memory storage, no topics) on `addr` in its
-/// own process group, and waits until it accepts connections; returns the
-/// process (its group is killed on drop). Starting it again on the same
-/// address after a kill is a broker restart that lost its data. Create
-/// topics with `logpipe topics create --bootstrap ADDR`.
-pub fn start_tansu_on(addr: &str) -> Killed {
-    let url = format!("tcp://{addr}");
-    let child = Command::new(tansu())
-        .args([
-            "broker",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-            "--storage-engine",
-            "memory://tansu/",
-        ])
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("tansu starts");
-    let broker = Killed::group(child);
-    wait_until(
-        &format!("tansu listening on {addr}"),
-        Duration::from_secs(30),
-        || TcpStream::connect(addr).is_ok(),
+/// Creates the scope's topics at `bootstrap` with `logpipe topics create`
+/// (`extra`: TLS/SASL flags); returns its stdout.
+pub fn create_topics_with(
+    bootstrap: &str,
+    scope: &Scope,
+    partitions: i32,
+    extra: &[&str],
+) -> String {
+    let mut args = super::args(&[
+        "topics",
+        "create",
+        "--bootstrap",
+        bootstrap,
+        "--partitions",
+        &partitions.to_string(),
+    ]);
+    args.extend(scope.topic_flags());
+    args.extend(super::args(extra));
+    let out = super::logpipe(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "logpipe topics create: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    broker
+    stdout
+}
+
+/// [`create_topics_with`], plaintext.
+pub fn create_topics_in(bootstrap: &str, scope: &Scope, partitions: i32) -> String {
+    create_topics_with(bootstrap, scope, partitions, &[])
+}
+
+// ---------------------------------------------------------------------------
+// Names
+
+/// Where a test's records go and its rows land: the topic of each log kind
+/// and the keyspace. Consumer groups are named after it too
+/// ([`Scope::group`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// A name no other test of the run uses (`default` for the defaults).
+    pub name: String,
+    topics: [String; 3],
+    pub keyspace: String,
+}
+
+impl Default for Scope {
+    /// The pipeline's default topics and keyspace (`user_db`).
+    fn default() -> Self {
+        Scope {
+            name: "default".into(),
+            topics: LogKind::ALL.map(|k| k.default_topic().to_owned()),
+            keyspace: logpipe_core::topics::DEFAULT_KEYSPACE.to_owned(),
+        }
+    }
+}
+
+impl Scope {
+    /// Topics `<name>_auth`, `<name>_session`, `<name>_activity` and
+    /// keyspace `<name>`, for a `name` no other test of this run uses.
+    pub fn unique(prefix: &str) -> Scope {
+        let name = logpipe_testkit::unique_name(prefix);
+        Scope {
+            topics: LogKind::ALL.map(|k| format!("{name}_{}", short(k))),
+            keyspace: name.clone(),
+            name,
+        }
+    }
+
+    /// The default topics, with a keyspace of its own (for `logpipe demo`,
+    /// which always uses the default topics).
+    pub fn default_topics_in(keyspace: &str) -> Scope {
+        Scope {
+            name: keyspace.to_owned(),
+            keyspace: keyspace.to_owned(),
+            ..Scope::default()
+        }
+    }
+
+    /// The topic of `kind`.
+    pub fn topic(&self, kind: LogKind) -> &str {
+        &self.topics[LogKind::ALL.iter().position(|k| *k == kind).unwrap()]
+    }
+
+    /// The kind whose topic `topic` is.
+    pub fn kind_of(&self, topic: &str) -> Option<LogKind> {
+        LogKind::ALL.into_iter().find(|k| self.topic(*k) == topic)
+    }
+
+    /// A consumer group prefix of this scope (`logpipe esm --group-id`).
+    pub fn group(&self, label: &str) -> String {
+        format!("{}-{label}", self.name)
+    }
+
+    /// The generator's topic names.
+    pub fn topic_names(&self) -> TopicNames {
+        let mut names = TopicNames::default();
+        for kind in LogKind::ALL {
+            names.set(kind, self.topic(kind));
+        }
+        names
+    }
+
+    /// `--topic-name KIND=TOPIC` for each kind whose topic is not the
+    /// default (`logpipe esm`, `generate`, `topics create`).
+    pub fn topic_flags(&self) -> Vec<String> {
+        let mut flags = Vec::new();
+        for kind in LogKind::ALL {
+            if self.topic(kind) != kind.default_topic() {
+                flags.push("--topic-name".to_owned());
+                flags.push(format!("{}={}", short(kind), self.topic(kind)));
+            }
+        }
+        flags
+    }
+}
+
+/// `auth`, `session`, `activity`.
+fn short(kind: LogKind) -> &'static str {
+    match kind {
+        LogKind::Auth => "auth",
+        LogKind::Session => "session",
+        LogKind::Activity => "activity",
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -141,10 +264,12 @@ pub fn start_tansu_on(addr: &str) -> Killed {
 
 /// What the pipeline must store for each produced record: the valid ones
 /// with their parsed value, the bad ones with their reason.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Truth {
     pub valid: BTreeMap<Place, serde_json::Value>,
     pub invalid: BTreeMap<Place, String>,
+    /// The topics the places are in.
+    pub scope: Scope,
 }
 
 impl Truth {
@@ -152,6 +277,19 @@ impl Truth {
     pub fn len(&self) -> usize {
         self.valid.len() + self.invalid.len()
     }
+
+    /// Every place, valid and bad.
+    pub fn places(&self) -> impl Iterator<Item = &Place> {
+        self.valid.keys().chain(self.invalid.keys())
+    }
+}
+
+/// One run of the generator: records a topic, seed, bad ratio.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    pub per_topic: u64,
+    pub seed: u64,
+    pub invalid_ratio: f64,
 }
 
 /// Produces `per_topic` generated records to each of `kinds`' default
@@ -165,12 +303,27 @@ pub fn produce_and_learn(
     seed: u64,
     invalid_ratio: f64,
 ) -> Truth {
-    let mut config = ProduceConfig::new(bootstrap, per_topic, seed, invalid_ratio);
-    config.generator.kinds = kinds.to_vec();
-    let summary = log_generator::produce(&config).expect("the generator produces");
-    assert!(summary.is_complete(), "failed deliveries: {summary:?}");
-    assert_eq!(summary.produced, per_topic * kinds.len() as u64);
-    learn(bootstrap, kinds, per_topic, seed, invalid_ratio)
+    produce_and_learn_in(
+        &Scope::default(),
+        bootstrap,
+        kinds,
+        per_topic,
+        seed,
+        invalid_ratio,
+    )
+}
+
+/// [`produce_and_learn`] to the scope's topics.
+pub fn produce_and_learn_in(
+    scope: &Scope,
+    bootstrap: &str,
+    kinds: &[LogKind],
+    per_topic: u64,
+    seed: u64,
+    invalid_ratio: f64,
+) -> Truth {
+    produce_only_in(scope, bootstrap, kinds, per_topic, seed, invalid_ratio);
+    learn_in(scope, bootstrap, kinds, per_topic, seed, invalid_ratio)
 }
 
 /// Reads the first `per_topic` records of each of `kinds`' default topics
@@ -186,27 +339,70 @@ pub fn learn(
     seed: u64,
     invalid_ratio: f64,
 ) -> Truth {
-    let generator = Generator::new(GeneratorConfig {
+    learn_in(
+        &Scope::default(),
+        bootstrap,
+        kinds,
+        per_topic,
         seed,
         invalid_ratio,
-        kinds: kinds.to_vec(),
-        output: Travel::Kafka,
-        ..GeneratorConfig::default()
-    })
-    .unwrap();
+    )
+}
+
+/// [`learn`] from the scope's topics.
+pub fn learn_in(
+    scope: &Scope,
+    bootstrap: &str,
+    kinds: &[LogKind],
+    per_topic: u64,
+    seed: u64,
+    invalid_ratio: f64,
+) -> Truth {
+    learn_runs(
+        scope,
+        bootstrap,
+        kinds,
+        &[Run {
+            per_topic,
+            seed,
+            invalid_ratio,
+        }],
+    )
+}
+
+/// [`learn_in`] for topics that several generator runs produced to, one
+/// after the other: reads all their records back and matches each with
+/// the record one of the runs made.
+pub fn learn_runs(scope: &Scope, bootstrap: &str, kinds: &[LogKind], runs: &[Run]) -> Truth {
     type Sent = (String, Vec<u8>, Vec<u8>);
     let mut expected: HashMap<Sent, Vec<Expected>> = HashMap::new();
-    for r in generator.take((per_topic * kinds.len() as u64) as usize) {
-        let value = r.value.bytes().map(<[u8]>::to_vec).unwrap_or_default();
-        expected
-            .entry((r.topic.to_string(), r.key, value))
-            .or_default()
-            .push(r.expected);
+    let mut per_topic = 0;
+    for run in runs {
+        per_topic += run.per_topic;
+        let generator = Generator::new(GeneratorConfig {
+            seed: run.seed,
+            invalid_ratio: run.invalid_ratio,
+            kinds: kinds.to_vec(),
+            topics: scope.topic_names(),
+            output: Travel::Kafka,
+            ..GeneratorConfig::default()
+        })
+        .unwrap();
+        for r in generator.take((run.per_topic * kinds.len() as u64) as usize) {
+            let value = r.value.bytes().map(<[u8]>::to_vec).unwrap_or_default();
+            expected
+                .entry((r.topic.to_string(), r.key, value))
+                .or_default()
+                .push(r.expected);
+        }
     }
 
-    let mut truth = Truth::default();
+    let mut truth = Truth {
+        scope: scope.clone(),
+        ..Truth::default()
+    };
     for kind in kinds {
-        let topic = kind.default_topic();
+        let topic = scope.topic(*kind);
         for (place, key, value) in read_topic(bootstrap, topic, per_topic as usize) {
             let sent = (topic.to_owned(), key, value.clone());
             let outcome = expected
@@ -245,10 +441,31 @@ pub async fn produce(
     seed: u64,
     invalid_ratio: f64,
 ) -> Truth {
+    produce_in(
+        &Scope::default(),
+        bootstrap,
+        kinds,
+        per_topic,
+        seed,
+        invalid_ratio,
+    )
+    .await
+}
+
+/// [`produce`] to the scope's topics.
+pub async fn produce_in(
+    scope: &Scope,
+    bootstrap: &str,
+    kinds: &[LogKind],
+    per_topic: u64,
+    seed: u64,
+    invalid_ratio: f64,
+) -> Truth {
     let bootstrap = bootstrap.to_owned();
     let kinds = kinds.to_vec();
+    let scope = scope.clone();
     tokio::task::spawn_blocking(move || {
-        produce_and_learn(&bootstrap, &kinds, per_topic, seed, invalid_ratio)
+        produce_and_learn_in(&scope, &bootstrap, &kinds, per_topic, seed, invalid_ratio)
     })
     .await
     .expect("the producing thread")
@@ -258,10 +475,25 @@ pub async fn produce(
 /// of `kinds`' topics without learning their places: for topics a test
 /// only counts (records after a timestamp, say).
 pub fn produce_only(bootstrap: &str, kinds: &[LogKind], per_topic: u64, seed: u64) {
-    let mut config = ProduceConfig::new(bootstrap, per_topic, seed, 0.0);
+    produce_only_in(&Scope::default(), bootstrap, kinds, per_topic, seed, 0.0);
+}
+
+/// Produces `per_topic` generated records (a fraction `invalid_ratio`
+/// bad) to each of `kinds`' topics of the scope, without learning them.
+pub fn produce_only_in(
+    scope: &Scope,
+    bootstrap: &str,
+    kinds: &[LogKind],
+    per_topic: u64,
+    seed: u64,
+    invalid_ratio: f64,
+) {
+    let mut config = ProduceConfig::new(bootstrap, per_topic, seed, invalid_ratio);
     config.generator.kinds = kinds.to_vec();
+    config.generator.topics = scope.topic_names();
     let summary = log_generator::produce(&config).expect("the generator produces");
     assert!(summary.is_complete(), "failed deliveries: {summary:?}");
+    assert_eq!(summary.produced, per_topic * kinds.len() as u64);
 }
 
 // ---------------------------------------------------------------------------
@@ -362,47 +594,87 @@ pub fn committed_offsets(bootstrap: &str, group: &str, topic: &str) -> BTreeMap<
         .collect()
 }
 
+/// What consumer groups `group_prefix-<function>` have committed on each
+/// of `kinds`' topics of the scope, by topic.
+pub fn committed_in(
+    scope: &Scope,
+    bootstrap: &str,
+    group_prefix: &str,
+    kinds: &[LogKind],
+) -> BTreeMap<String, BTreeMap<i32, i64>> {
+    kinds
+        .iter()
+        .map(|kind| {
+            let topic = scope.topic(*kind);
+            let group = format!("{group_prefix}-{}", kind.function_name());
+            (
+                topic.to_owned(),
+                committed_offsets(bootstrap, &group, topic),
+            )
+        })
+        .collect()
+}
+
+/// Asserts that every record below a `committed` offset (as
+/// [`committed_in`] read them) has its row or dead letter in `stored`:
+/// nothing was acknowledged before it was stored. Read the commits
+/// *before* the tables when the mapping still runs. Returns how many
+/// records the commits cover.
+pub fn assert_is_stored(committed: &BTreeMap<String, BTreeMap<i32, i64>>, stored: &Stored) -> i64 {
+    let mut covered = 0;
+    for (topic, offsets) in committed {
+        for (partition, next) in offsets {
+            covered += next;
+            for offset in 0..*next {
+                let place = (topic.clone(), *partition, offset);
+                assert!(
+                    stored.contains(&place),
+                    "{place:?} is committed but not stored"
+                );
+            }
+        }
+    }
+    covered
+}
+
 /// Asserts that every offset consumer group `group_prefix-<function>`
 /// committed on each of `kinds`' topics is stored: every record below a
 /// committed offset has its row or dead letter (nothing was acknowledged
 /// before it was stored). Returns how many records the commits cover, and
-/// whether they reach the end of every topic.
+/// whether they reach the end of every topic. (The mapping must be
+/// stopped, or paused, for the answer to hold still.)
 pub fn assert_committed_is_stored(
     bootstrap: &str,
     group_prefix: &str,
     kinds: &[LogKind],
     stored: &Stored,
 ) -> (i64, bool) {
-    let mut covered = 0;
-    let mut to_the_end = true;
-    for kind in kinds {
-        let topic = kind.default_topic();
-        let group = format!("{group_prefix}-{}", kind.function_name());
-        let committed = committed_offsets(bootstrap, &group, topic);
-        for (partition, next) in &committed {
-            covered += next;
-            for offset in 0..*next {
-                let place = (topic.to_owned(), *partition, offset);
-                assert!(
-                    stored.contains(&place),
-                    "{place:?} is committed by {group} but not stored"
-                );
-            }
-        }
-        to_the_end &= committed == end_offsets(bootstrap, topic);
-    }
+    assert_committed_is_stored_in(&Scope::default(), bootstrap, group_prefix, kinds, stored)
+}
+
+/// [`assert_committed_is_stored`] on the scope's topics.
+pub fn assert_committed_is_stored_in(
+    scope: &Scope,
+    bootstrap: &str,
+    group_prefix: &str,
+    kinds: &[LogKind],
+    stored: &Stored,
+) -> (i64, bool) {
+    let committed = committed_in(scope, bootstrap, group_prefix, kinds);
+    let covered = assert_is_stored(&committed, stored);
+    let to_the_end = committed
+        .iter()
+        .all(|(topic, offsets)| *offsets == end_offsets(bootstrap, topic));
     (covered, to_the_end)
 }
 
 /// Asserts that consumer group `group_prefix-<function>` has committed,
 /// on each topic of the truth's records, one past the last record of every
-/// partition (the records' own places: some brokers count watermarks per
-/// batch).
+/// partition (the records' own places).
 pub fn assert_committed_to_end(bootstrap: &str, group_prefix: &str, truth: &Truth) {
     for kind in LogKind::ALL {
-        let topic = kind.default_topic();
-        let places = truth.valid.keys().chain(truth.invalid.keys()).cloned();
-        let ends = ends_of(places, topic);
+        let topic = truth.scope.topic(kind);
+        let ends = ends_of(truth.places().cloned(), topic);
         if ends.is_empty() {
             continue;
         }
@@ -413,6 +685,18 @@ pub fn assert_committed_to_end(bootstrap: &str, group_prefix: &str, truth: &Trut
             "{topic}: {group} committed to the end"
         );
     }
+}
+
+/// Whether consumer group `group_prefix-<function>` has committed one
+/// past the last record of every partition holding one of the truth's
+/// records.
+pub fn committed_to_end(bootstrap: &str, group_prefix: &str, truth: &Truth) -> bool {
+    LogKind::ALL.into_iter().all(|kind| {
+        let topic = truth.scope.topic(kind);
+        let ends = ends_of(truth.places().cloned(), topic);
+        let group = format!("{group_prefix}-{}", kind.function_name());
+        ends.is_empty() || committed_offsets(bootstrap, &group, topic) == ends
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -442,9 +726,16 @@ pub fn id_column(kind: LogKind) -> &'static str {
     }
 }
 
-/// Reads every row of the four tables of the node at `addr` (keep tests
-/// under the 4,999 rows a full scan returns there).
+/// Reads every row of the four tables of the node at `addr`, keyspace
+/// `user_db`, default topics (keep tests under the 4,999 rows a full scan
+/// of the embedded node returns).
 pub async fn read_stored(addr: &str) -> Stored {
+    read_stored_in(addr, &Scope::default()).await
+}
+
+/// [`read_stored`] from the scope's keyspace; rows are placed in the
+/// scope's topics.
+pub async fn read_stored_in(addr: &str, scope: &Scope) -> Stored {
     use scylla::value::{CqlValue, Row};
     let session = logpipe_core::sink::connect_session(&logpipe_core::SinkConfig::local(addr))
         .await
@@ -462,19 +753,16 @@ pub async fn read_stored(addr: &str) -> Stored {
     let mut stored = Stored::default();
     for kind in LogKind::ALL {
         let cql = format!(
-            "SELECT source_partition, source_offset, {} FROM user_db.{}",
+            "SELECT source_partition, source_offset, {} FROM {}.{}",
             id_column(kind),
+            scope.keyspace,
             kind.table()
         );
         let rows = session.query_unpaged(cql, &[]).await.unwrap();
         let rows = rows.into_rows_result().unwrap();
         for row in rows.rows::<Row>().unwrap() {
             let c = row.unwrap().columns;
-            let place = (
-                kind.default_topic().to_owned(),
-                int(&c[0]) as i32,
-                int(&c[1]),
-            );
+            let place = (scope.topic(kind).to_owned(), int(&c[0]) as i32, int(&c[1]));
             assert!(
                 stored.rows.insert(place.clone(), text(&c[2])).is_none(),
                 "two rows from {place:?}"
@@ -483,7 +771,10 @@ pub async fn read_stored(addr: &str) -> Stored {
     }
     let rows = session
         .query_unpaged(
-            "SELECT topic, partition, offset, reason FROM user_db.dead_letters",
+            format!(
+                "SELECT topic, partition, offset, reason FROM {}.dead_letters",
+                scope.keyspace
+            ),
             &[],
         )
         .await
@@ -497,13 +788,66 @@ pub async fn read_stored(addr: &str) -> Stored {
     stored
 }
 
+/// A log row as [`read_row_keys`] knows it: table, id, and the place of
+/// the record it came from.
+pub type RowKey = (String, String, Place);
+
+/// Every log row of the scope's keyspace, known by table, id and place:
+/// for tables where two records may have left rows at one place (a broker
+/// that lost its log hands out the same offsets again).
+pub async fn read_row_keys(addr: &str, scope: &Scope) -> std::collections::BTreeSet<RowKey> {
+    use scylla::value::{CqlValue, Row};
+    let session = logpipe_core::sink::connect_session(&logpipe_core::SinkConfig::local(addr))
+        .await
+        .unwrap();
+    let mut out = std::collections::BTreeSet::new();
+    for kind in LogKind::ALL {
+        let cql = format!(
+            "SELECT source_partition, source_offset, {} FROM {}.{}",
+            id_column(kind),
+            scope.keyspace,
+            kind.table()
+        );
+        let result = session.query_unpaged(cql, &[]).await.unwrap();
+        for row in result.into_rows_result().unwrap().rows::<Row>().unwrap() {
+            let c = row.unwrap().columns;
+            let (Some(CqlValue::Int(p)), Some(CqlValue::BigInt(o)), Some(CqlValue::Uuid(id))) =
+                (&c[0], &c[1], &c[2])
+            else {
+                panic!("unexpected row {c:?}");
+            };
+            let place = (scope.topic(kind).to_owned(), *p, *o);
+            out.insert((kind.table().to_owned(), id.hyphenated().to_string(), place));
+        }
+    }
+    out
+}
+
+/// The rows the valid records of `truth` must make, as [`read_row_keys`]
+/// knows them.
+pub fn row_keys_of(truth: &Truth) -> std::collections::BTreeSet<RowKey> {
+    truth
+        .valid
+        .iter()
+        .map(|(place, json)| {
+            let kind = truth.scope.kind_of(&place.0).unwrap();
+            let id = json[id_column(kind)]
+                .as_str()
+                .unwrap()
+                .trim()
+                .to_lowercase();
+            (kind.table().to_owned(), id, place.clone())
+        })
+        .collect()
+}
+
 /// Asserts that the rows are exactly the valid records (each row's id is
 /// the id in the record it came from) and the dead letters exactly the bad
 /// ones with their reasons.
 pub fn assert_stored_matches(stored: &Stored, truth: &Truth) {
     let mut missing = Vec::new();
     for (place, json) in &truth.valid {
-        let kind = LogKind::from_default_topic(&place.0).unwrap();
+        let kind = truth.scope.kind_of(&place.0).unwrap();
         match stored.rows.get(place) {
             Some(id) => {
                 let want = json[id_column(kind)]
@@ -610,6 +954,18 @@ pub fn assert_fixture_shape(event: &[u8], fixture: &str) -> serde_json::Value {
 /// `embedded` or `none`); `extra` flags are appended (`--until-idle 2s
 /// --json` to run it to the end, `--batch-size`, `--endpoint-url`, …).
 pub fn esm_args(bootstrap: &str, cassandra: &str, group: &str, extra: &[&str]) -> Vec<String> {
+    esm_args_in(&Scope::default(), bootstrap, cassandra, group, extra)
+}
+
+/// [`esm_args`] for the scope's topics (`--topic-name`) and keyspace
+/// (`--keyspace`).
+pub fn esm_args_in(
+    scope: &Scope,
+    bootstrap: &str,
+    cassandra: &str,
+    group: &str,
+    extra: &[&str],
+) -> Vec<String> {
     let mut args = super::args(&[
         "esm",
         "--bootstrap",
@@ -620,7 +976,24 @@ pub fn esm_args(bootstrap: &str, cassandra: &str, group: &str, extra: &[&str]) -
         "TRIM_HORIZON",
         "--group-id",
         group,
+        "--keyspace",
+        &scope.keyspace,
     ]);
+    args.extend(scope.topic_flags());
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     args
+}
+
+/// The state of consumer group `group` (`Stable`, `PreparingRebalance`,
+/// `Empty`, …) and how many members it has.
+pub fn group_state(bootstrap: &str, group: &str) -> (String, usize) {
+    let client = kafka_client(bootstrap);
+    let list = client
+        .fetch_group_list(Some(group), Duration::from_secs(10))
+        .unwrap();
+    list.groups()
+        .iter()
+        .find(|g| g.name() == group)
+        .map(|g| (g.state().to_owned(), g.members().len()))
+        .unwrap_or_default()
 }

@@ -3,10 +3,12 @@
 //! a `logpipe cassandra` node, and comparing table dumps with the goldens.
 //! The Kafka helpers (brokers, generated records and what the pipeline must
 //! make of them, what the tables hold) are in [`kafka`]; `cargo lambda
-//! watch` (the local Lambda emulator) is in [`watch`].
+//! watch` (the local Lambda emulator) is in [`watch`]; the real Apache
+//! Cassandra (the run's shared node, event files, CQL reads) in [`real`].
 #![allow(dead_code)]
 
 pub mod kafka;
+pub mod real;
 pub mod watch;
 
 use std::ffi::OsStr;
@@ -100,12 +102,19 @@ pub fn start_cql_node() -> (Child, String) {
 /// Dumps the four tables of a running node into `dir` (`logpipe replay
 /// --dump` with an empty event), one `<table>.jsonl` each.
 pub fn dump_node(addr: &str, dir: &Path) {
+    dump_keyspace(addr, "user_db", dir);
+}
+
+/// [`dump_node`] for the tables of `keyspace`.
+pub fn dump_keyspace(addr: &str, keyspace: &str, dir: &Path) {
     let empty = dir.join("empty-event.json");
     std::fs::write(&empty, r#"{"eventSource":"aws:kafka","records":{}}"#).unwrap();
     let out = logpipe(&[
         "replay",
         "--cassandra",
         addr,
+        "--keyspace",
+        keyspace,
         "--dump",
         dir.to_str().unwrap(),
         empty.to_str().unwrap(),

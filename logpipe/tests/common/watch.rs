@@ -33,22 +33,32 @@ pub fn cargo_lambda() -> PathBuf {
 /// connections; a function is built on its first invocation (see
 /// [`invoke_until_answered`]). Returns the process and `host:port`.
 pub fn start_cargo_lambda_watch(cassandra: &str) -> (Killed, String) {
+    start_cargo_lambda_watch_with(cassandra, &[])
+}
+
+/// [`start_cargo_lambda_watch`], with `env` (`LOGPIPE_*` settings such as
+/// `LOGPIPE_CASSANDRA_KEYSPACE`) passed to the functions as well.
+pub fn start_cargo_lambda_watch_with(cassandra: &str, env: &[(&str, &str)]) -> (Killed, String) {
     let cargo_lambda = cargo_lambda();
     let port = free_port().to_string();
-    let child = Command::new(cargo_lambda)
-        .args([
-            "lambda",
-            "watch",
-            "--ignore-changes",
-            "-A",
-            "127.0.0.1",
-            "-P",
-            &port,
-        ])
-        .args([
-            "--env-var",
-            &format!("LOGPIPE_CASSANDRA_CONTACT_POINTS={cassandra}"),
-        ])
+    let mut cmd = Command::new(cargo_lambda);
+    cmd.args([
+        "lambda",
+        "watch",
+        "--ignore-changes",
+        "-A",
+        "127.0.0.1",
+        "-P",
+        &port,
+    ])
+    .args([
+        "--env-var",
+        &format!("LOGPIPE_CASSANDRA_CONTACT_POINTS={cassandra}"),
+    ]);
+    for (k, v) in env {
+        cmd.args(["--env-var", &format!("{k}={v}")]);
+    }
+    let child = cmd
         .current_dir(root())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -83,11 +93,33 @@ pub fn invoke_path(function: &str) -> String {
 /// response (Content-Length or chunked): the emulator keeps connections
 /// open.
 pub fn post(addr: &str, path: &str, body: &[u8], timeout: Duration) -> std::io::Result<Answer> {
+    post_with_headers(
+        addr,
+        path,
+        &[("Content-Type", "application/json")],
+        body,
+        timeout,
+    )
+}
+
+/// [`post`] with the given request headers (and no Content-Type of its
+/// own): for AWS JSON APIs, which want theirs.
+pub fn post_with_headers(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    timeout: Duration,
+) -> std::io::Result<Answer> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(timeout))?;
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     write!(
         stream,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     )?;
     stream.write_all(body)?;
