@@ -1,4 +1,5 @@
-# One Kafka event source mapping per topic, each with its own consumer group.
+# One Kafka event source mapping per topic, each with its own consumer group,
+# invoking the function's `live` alias (aws_lambda_alias.live in main.tf).
 #
 # Amazon MSK:        event_source_arn + amazon_managed_kafka_event_source_config;
 #                    auth IAM (execution role), SASL/SCRAM-512 or mTLS (secret).
@@ -28,13 +29,17 @@ locals {
     local.is_msk ? [] : [for id in var.kafka_security_group_ids : { type = "VPC_SECURITY_GROUP", uri = "security_group:${id}" }],
   )
 
+  esm_metrics_enabled = local.provisioned && length(var.event_source_mapping_metrics) > 0
+
   retry_settings_customised = var.maximum_retry_attempts != -1 || var.maximum_record_age_in_seconds != -1 || var.bisect_batch_on_function_error
 }
 
 resource "aws_lambda_event_source_mapping" "this" {
   for_each = var.create_event_source_mappings ? local.functions : {}
 
-  function_name = aws_lambda_function.this[each.key].arn
+  # The alias, not the unqualified function: a deploy publishes a version
+  # and moves the alias; a rollback moves it back (live_function_versions).
+  function_name = aws_lambda_alias.live[each.key].arn
   topics        = [each.key]
   enabled       = var.event_source_mapping_enabled
 
@@ -84,6 +89,18 @@ resource "aws_lambda_event_source_mapping" "this" {
     content {
       minimum_pollers = provisioned_poller_config.value.minimum_pollers
       maximum_pollers = provisioned_poller_config.value.maximum_pollers
+    }
+  }
+
+  # Mapping metrics (AWS/Lambda, dimension EventSourceMappingUUID):
+  # var.event_source_mapping_metrics, EventCount by default (ErrorCount and
+  # KafkaMetrics need a provider from 2026, see variables.tf). AWS produces
+  # them for Kafka mappings in provisioned mode, so the block is set only
+  # there; OffsetLag is emitted in both modes without it.
+  dynamic "metrics_config" {
+    for_each = local.esm_metrics_enabled ? [var.event_source_mapping_metrics] : []
+    content {
+      metrics = metrics_config.value
     }
   }
 

@@ -3,8 +3,9 @@
 #   - its own log group (write only),
 #   - the secrets it reads (Cassandra credentials, Kafka auth, broker CA),
 #   - on MSK: its cluster, its topic and its consumer group,
-#   - the on-failure destination, if any (send only),
-#   - the network interface actions Lambda needs in a VPC.
+#   - the on-failure destination, if any (send only), and its KMS key,
+#   - the network interface actions Lambda needs in a VPC (those of the AWS
+#     managed policy AWSLambdaVPCAccessExecutionRole, on "*" as there).
 
 locals {
   is_msk = var.kafka_source == "msk"
@@ -31,6 +32,10 @@ locals {
     sns = ["sns:Publish"]
     s3  = ["s3:PutObject", "s3:ListBucket"]
   }
+  # With a customer managed key on the queue, topic or bucket, sending needs
+  # kms:GenerateDataKey and kms:Decrypt on that key, through that service.
+  uses_failure_kms_key = var.create_event_source_mappings && var.on_failure_destination_arn != null && var.on_failure_destination_kms_key_arn != null
+
   failure_resources = local.failure_service == "s3" ? [var.on_failure_destination_arn, "${var.on_failure_destination_arn}/*"] : compact([var.on_failure_destination_arn])
 }
 
@@ -138,35 +143,41 @@ data "aws_iam_policy_document" "function" {
     }
   }
 
-  # Lambda and its Kafka pollers describe the VPC and create their network
-  # interfaces before any interface ID exists; AWS documents Resource "*"
-  # for these actions. The actions on existing interfaces are kept to this
-  # account and region.
+  dynamic "statement" {
+    for_each = local.uses_failure_kms_key ? [1] : []
+    content {
+      sid       = "EncryptDiscardedBatches"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = [var.on_failure_destination_kms_key_arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["${local.failure_service}.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  # The EC2 actions of the AWS managed policy AWSLambdaVPCAccessExecutionRole,
+  # on Resource "*" as there, plus DescribeSecurityGroups and DescribeVpcs,
+  # which the Kafka pollers also call. Lambda validates the role when it
+  # creates or updates a function in a VPC and refuses one whose
+  # ec2:DeleteNetworkInterface is scoped to ARNs or conditions
+  # (hashicorp/terraform-provider-aws#20698): nothing here is scoped.
   dynamic "statement" {
     for_each = local.needs_eni ? [1] : []
     content {
       sid = "ManageVpcNetworkInterfaces"
       actions = [
+        "ec2:AssignPrivateIpAddresses",
         "ec2:CreateNetworkInterface",
+        "ec2:DeleteNetworkInterface",
         "ec2:DescribeNetworkInterfaces",
         "ec2:DescribeSecurityGroups",
         "ec2:DescribeSubnets",
         "ec2:DescribeVpcs",
-      ]
-      resources = ["*"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = local.needs_eni ? [1] : []
-    content {
-      sid = "ReleaseVpcNetworkInterfaces"
-      actions = [
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:DeleteNetworkInterface",
         "ec2:UnassignPrivateIpAddresses",
       ]
-      resources = ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:*/*"]
+      resources = ["*"]
     }
   }
 

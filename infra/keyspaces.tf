@@ -1,6 +1,11 @@
 # Optional Amazon Keyspaces keyspace and tables, column for column the
 # tables of cassandra/schema.cql (tests/infra checks that they agree).
-# Rows are partitioned by user and UTC day and clustered newest first.
+# Log rows are partitioned by user and UTC day and clustered newest first;
+# dead letters by topic, Kafka partition and UTC day, clustered by offset.
+#
+# Every table has client-side timestamps on: the functions write each row
+# `USING TIMESTAMP ?`, which Keyspaces accepts only on such tables. Keyspaces
+# cannot turn them off again once on.
 
 locals {
   create_keyspaces = local.keyspaces && var.create_keyspaces_tables
@@ -79,6 +84,7 @@ locals {
       columns = {
         topic            = "text"
         partition        = "int"
+        day              = "date"
         offset           = "bigint"
         record_timestamp = "timestamp"
         reason           = "text"
@@ -87,7 +93,7 @@ locals {
         key              = "blob"
         value            = "blob"
       }
-      partition_key = ["topic", "partition"]
+      partition_key = ["topic", "partition", "day"]
       clustering_key = [
         { name = "offset", order_by = "ASC" },
       ]
@@ -147,16 +153,20 @@ resource "aws_keyspaces_table" "this" {
     kms_key_identifier = var.keyspaces_kms_key_arn
   }
 
+  # The functions send `USING TIMESTAMP ?` on every insert.
+  client_side_timestamps {
+    status = "ENABLED"
+  }
+
   point_in_time_recovery {
     status = var.keyspaces_point_in_time_recovery ? "ENABLED" : "DISABLED"
   }
 
-  # USING TTL is accepted only by tables with TTL turned on.
-  dynamic "ttl" {
-    for_each = var.ttl_seconds > 0 ? [1] : []
-    content {
-      status = "ENABLED"
-    }
+  # Every insert binds `USING TTL ?` (0 when var.ttl_seconds is 0), and
+  # Keyspaces takes USING TTL only on tables with TTL turned on. Turning it
+  # on sets no default TTL: rows expire only when an insert says so.
+  ttl {
+    status = "ENABLED"
   }
 
   tags = var.tags

@@ -1,17 +1,24 @@
 # One Lambda function per Kafka topic. `local.functions` is the only list of
-# topics and functions in this module: the functions, their log groups, IAM
-# roles, event source mappings and alarms all iterate over it.
+# topics and functions in this module: the functions, their aliases, log
+# groups, IAM roles, event source mappings and alarms all iterate over it.
 
-data "aws_partition" "current" {}
 data "aws_region" "current" {}
-data "aws_caller_identity" "current" {}
 
 locals {
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
-  account_id = data.aws_caller_identity.current.account_id
+  region = data.aws_region.current.region
 
-  artifacts_dir = coalesce(var.lambda_artifacts_dir, "${path.module}/../target/lambda/${var.lambda_architecture}")
+  # Where <function>/bootstrap.zip is read. Null: target/lambda/<architecture>
+  # of this repository, found from the module's own directory (what
+  # `make build` writes; works while the module is used from this checkout).
+  # Set: an absolute path is taken as it is, a relative one is resolved
+  # against the root module (path.root, where terraform runs), so the module
+  # also works when it is fetched from another source (git, registry) into
+  # .terraform/modules.
+  artifacts_dir = (
+    var.lambda_artifacts_dir == null ? "${path.module}/../target/lambda/${var.lambda_architecture}" :
+    can(regex("^([A-Za-z]:)?[/\\\\]", var.lambda_artifacts_dir)) ? trimsuffix(var.lambda_artifacts_dir, "/") :
+    "${path.root}/${trimsuffix(var.lambda_artifacts_dir, "/")}"
+  )
 
   # topic -> everything derived from it.
   functions = {
@@ -20,7 +27,7 @@ locals {
       function          = function
       lambda_name       = "${var.function_name_prefix}${function}"
       role_name         = "${var.function_name_prefix}${function}-lambda"
-      consumer_group_id = "${var.consumer_group_prefix}${function}"
+      consumer_group_id = lookup(var.consumer_group_ids, topic, "${var.consumer_group_prefix}${function}")
       log_group_name    = "/aws/lambda/${var.function_name_prefix}${function}"
       zip_path          = "${local.artifacts_dir}/${function}/bootstrap.zip"
     }
@@ -86,6 +93,11 @@ resource "aws_lambda_function" "this" {
   handler          = "bootstrap"
   architectures    = [var.lambda_architecture]
 
+  # Every apply that changes the code or configuration publishes a new,
+  # immutable version; the mappings invoke the `live` alias, which points at
+  # one of them (see aws_lambda_alias.live).
+  publish = true
+
   memory_size                    = var.memory_size
   timeout                        = var.timeout
   reserved_concurrent_executions = var.reserved_concurrent_executions
@@ -133,4 +145,24 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_173:The environment carries configuration only; credentials stay in Secrets Manager. A customer managed key is opt-in through var.lambda_kms_key_arn.
   #checkov:skip=CKV_AWS_272:The zips are built from this repository by `make build` and deployed by the same pipeline; AWS Signer code signing is not part of that flow.
   #checkov:skip=CKV_AWS_115:The Kafka poller already bounds concurrency to one batch per partition; a reservation is opt-in through var.reserved_concurrent_executions.
+}
+
+# The alias the event source mappings invoke. It follows the version this
+# apply publishes, unless live_function_versions pins a topic to an earlier
+# one: rolling back is moving the alias, and the mapping, its consumer group
+# and its offsets stay as they are.
+resource "aws_lambda_alias" "live" {
+  for_each = local.functions
+
+  name             = var.alias_name
+  description      = "Version of ${each.value.lambda_name} that the ${each.key} event source mapping invokes"
+  function_name    = aws_lambda_function.this[each.key].function_name
+  function_version = lookup(var.live_function_versions, each.key, aws_lambda_function.this[each.key].version)
+
+  lifecycle {
+    precondition {
+      condition     = alltrue([for topic in keys(var.live_function_versions) : contains(keys(local.functions), topic)])
+      error_message = "Every key of live_function_versions must be a topic of topic_functions."
+    }
+  }
 }

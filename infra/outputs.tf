@@ -4,8 +4,28 @@ output "function_arns" {
 }
 
 output "function_names" {
-  description = "Lambda function name per topic (what `logpipe esm --function` and the invoke API take)."
+  description = "Lambda function name per topic (what `logpipe esm --function-name` and the invoke API take)."
   value       = { for topic, f in aws_lambda_function.this : topic => f.function_name }
+}
+
+output "topic_functions" {
+  description = "Function binary per topic (what `logpipe esm --topics` and the KIND of `--topic-name KIND=TOPIC` accept)."
+  value       = { for topic, f in local.functions : topic => f.function }
+}
+
+output "function_versions" {
+  description = "Newest published version per topic (published by this apply when the code or configuration changed)."
+  value       = { for topic, f in aws_lambda_function.this : topic => f.version }
+}
+
+output "alias_arns" {
+  description = "ARN per topic of the alias the event source mapping invokes (the function ARN qualified with alias_name)."
+  value       = { for topic, a in aws_lambda_alias.live : topic => a.arn }
+}
+
+output "live_versions" {
+  description = "Version per topic that the alias points at now; differs from function_versions while live_function_versions pins a topic."
+  value       = { for topic, a in aws_lambda_alias.live : topic => a.function_version }
 }
 
 output "event_source_mapping_uuids" {
@@ -29,13 +49,20 @@ output "log_group_names" {
 }
 
 output "alarm_arns" {
-  description = "Errors and offset-lag alarm ARNs per topic."
+  description = "Errors, throttles, duration and (with mappings) offset-lag alarm ARNs per topic."
   value = {
     for topic in keys(local.functions) : topic => compact([
       aws_cloudwatch_metric_alarm.errors[topic].arn,
+      aws_cloudwatch_metric_alarm.throttles[topic].arn,
+      aws_cloudwatch_metric_alarm.duration[topic].arn,
       try(aws_cloudwatch_metric_alarm.offset_lag[topic].arn, ""),
     ])
   }
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard (null when create_dashboard is false)."
+  value       = try(aws_cloudwatch_dashboard.this[0].dashboard_name, null)
 }
 
 output "keyspaces_table_arns" {

@@ -55,9 +55,36 @@ variable "lambda_architecture" {
 }
 
 variable "lambda_artifacts_dir" {
-  description = "Directory that holds <function>/bootstrap.zip. Null means target/lambda/<architecture> of this repository, where `make build` (cargo lambda build --lambda-dir) writes the zips."
+  description = "Directory that holds <function>/bootstrap.zip. Null means target/lambda/<lambda_architecture> of this repository (relative to this module), where `make build` writes the zips. An absolute path is used as it is; a relative one is resolved against the root module (path.root, the directory terraform runs in), so the module also works when fetched from another source. `make plan` and `make deploy-local` set it, with lambda_architecture, from ARCH."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.lambda_artifacts_dir == null || try(length(trimspace(var.lambda_artifacts_dir)) > 0, false)
+    error_message = "lambda_artifacts_dir must be null or a non-empty path."
+  }
+}
+
+variable "alias_name" {
+  description = "Name of the alias each function gets and each event source mapping invokes. Every apply that changes a function publishes a new version and moves this alias to it, unless live_function_versions pins the topic."
+  type        = string
+  default     = "live"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,128}$", var.alias_name)) && !can(regex("^[0-9]+$", var.alias_name))
+    error_message = "alias_name must be 1-128 of [a-zA-Z0-9_-] and not only digits (digits name versions)."
+  }
+}
+
+variable "live_function_versions" {
+  description = "Topic -> published version number the alias points at instead of the version this apply publishes. Rolling back a topic is setting it to an earlier version (see the function_versions and live_versions outputs) and applying; remove the entry to follow the newest version again."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for v in values(var.live_function_versions) : can(regex("^[1-9][0-9]*$", v))])
+    error_message = "live_function_versions values must be published version numbers (1, 2, ...), not $LATEST or an alias."
+  }
 }
 
 variable "memory_size" {
@@ -399,12 +426,22 @@ variable "kafka_subnet_ids" {
   description = "Subnets from which the event source mapping reaches a self-managed cluster (VPC_SUBNET). Empty when the brokers are reachable over the internet. MSK takes the network from the cluster."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for id in var.kafka_subnet_ids : can(regex("^subnet-[0-9a-f]+$", id))])
+    error_message = "kafka_subnet_ids must be subnet IDs (subnet-...)."
+  }
 }
 
 variable "kafka_security_group_ids" {
   description = "Security groups of the event source mapping's network interfaces for a self-managed cluster (VPC_SECURITY_GROUP)."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for id in var.kafka_security_group_ids : can(regex("^sg-[0-9a-f]+$", id))])
+    error_message = "kafka_security_group_ids must be security group IDs (sg-...)."
+  }
 }
 
 variable "consumer_group_prefix" {
@@ -415,6 +452,17 @@ variable "consumer_group_prefix" {
   validation {
     condition     = can(regex("^[a-zA-Z0-9/*:_+=.@-]{0,180}$", var.consumer_group_prefix))
     error_message = "consumer_group_prefix must hold at most 180 of [a-zA-Z0-9-/*:_+=.@]."
+  }
+}
+
+variable "consumer_group_ids" {
+  description = "Topic -> consumer group id, overriding <consumer_group_prefix><function> for that topic (for example to take over the offsets of an existing group). Fixed when a mapping is created: changing it replaces the mapping."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for g in values(var.consumer_group_ids) : can(regex("^[a-zA-Z0-9/*:_+=.@-]{1,200}$", g))])
+    error_message = "consumer_group_ids values must be 1-200 of [a-zA-Z0-9-/*:_+=.@]."
   }
 }
 
@@ -470,6 +518,28 @@ variable "on_failure_destination_arn" {
   validation {
     condition     = var.on_failure_destination_arn == null || can(regex("^arn:aws[a-zA-Z-]*:(sqs|sns|s3):", var.on_failure_destination_arn))
     error_message = "on_failure_destination_arn must be an SQS queue, SNS topic or S3 bucket ARN."
+  }
+}
+
+variable "on_failure_destination_kms_key_arn" {
+  description = "Customer managed KMS key that encrypts the on-failure destination (SQS SSE-KMS, SNS or S3 SSE-KMS), or null. The roles get kms:GenerateDataKey and kms:Decrypt on this key only, through that destination's service."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.on_failure_destination_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+$", var.on_failure_destination_kms_key_arn))
+    error_message = "on_failure_destination_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "event_source_mapping_metrics" {
+  description = "Metrics the event source mappings produce (metrics_config, set only with provisioned_pollers: AWS produces them for Kafka mappings in provisioned mode). AWS accepts EventCount, ErrorCount and KafkaMetrics, but an AWS provider validates them against the SDK it was built with: 6.x releases from before the January 2026 Kafka observability launch (and 5.x) accept only EventCount, the default. With a newer provider add ErrorCount and KafkaMetrics. Empty turns metrics_config off."
+  type        = list(string)
+  default     = ["EventCount"]
+
+  validation {
+    condition     = alltrue([for m in var.event_source_mapping_metrics : contains(["EventCount", "ErrorCount", "KafkaMetrics"], m)]) && length(distinct(var.event_source_mapping_metrics)) == length(var.event_source_mapping_metrics)
+    error_message = "event_source_mapping_metrics takes each of EventCount, ErrorCount and KafkaMetrics at most once."
   }
 }
 
@@ -557,6 +627,28 @@ variable "errors_alarm_threshold" {
   }
 }
 
+variable "throttles_alarm_threshold" {
+  description = "Throttled invocations per alarm_period_seconds that raise the throttles alarm."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.throttles_alarm_threshold >= 1
+    error_message = "throttles_alarm_threshold must be at least 1."
+  }
+}
+
+variable "duration_alarm_threshold_percent" {
+  description = "Percentage of the function timeout that the slowest invocation of a period (Maximum Duration) must exceed to raise the duration alarm."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.duration_alarm_threshold_percent >= 1 && var.duration_alarm_threshold_percent <= 100
+    error_message = "duration_alarm_threshold_percent must be between 1 and 100."
+  }
+}
+
 variable "offset_lag_alarm_threshold" {
   description = "Consumer lag (AWS/Lambda OffsetLag, in records) that raises the lag alarm."
   type        = number
@@ -587,5 +679,26 @@ variable "alarm_evaluation_periods" {
   validation {
     condition     = var.alarm_evaluation_periods >= 1 && var.alarm_evaluation_periods <= 100
     error_message = "alarm_evaluation_periods must be between 1 and 100."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Dashboard
+# ---------------------------------------------------------------------------
+
+variable "create_dashboard" {
+  description = "Create a CloudWatch dashboard of the functions (invocations, errors, throttles, duration, concurrency) and the mappings (OffsetLag, event counts), with the alarm thresholds drawn in."
+  type        = bool
+  default     = true
+}
+
+variable "dashboard_name" {
+  description = "Name of the CloudWatch dashboard; null means <function_name_prefix>logpipe."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dashboard_name == null || can(regex("^[a-zA-Z0-9_-]{1,255}$", var.dashboard_name))
+    error_message = "dashboard_name may hold 1-255 of [a-zA-Z0-9_-]."
   }
 }

@@ -21,11 +21,14 @@ CONTRACT_FUNCTIONS = {
 
 PER_FUNCTION_RESOURCES = [
     ("aws_lambda_function", "this"),
+    ("aws_lambda_alias", "live"),
     ("aws_cloudwatch_log_group", "function"),
     ("aws_iam_role", "function"),
     ("aws_iam_role_policy", "function"),
     ("aws_lambda_event_source_mapping", "this"),
     ("aws_cloudwatch_metric_alarm", "errors"),
+    ("aws_cloudwatch_metric_alarm", "throttles"),
+    ("aws_cloudwatch_metric_alarm", "duration"),
     ("aws_cloudwatch_metric_alarm", "offset_lag"),
 ]
 
@@ -53,12 +56,22 @@ FUNCTION_ENVIRONMENT = {
     "LOGPIPE_RETRY_BACKOFF_MS", "LOGPIPE_REQUEST_TIMEOUT_MS", "RUST_LOG",
 }
 
-# Actions that AWS only grants on Resource "*" (no resource-level ARNs).
-ACTIONS_ALLOWED_ON_ANY_RESOURCE = {
+# The EC2 actions of the AWS managed policy AWSLambdaVPCAccessExecutionRole,
+# which grants them on Resource "*". Lambda refuses a VPC function whose role
+# scopes ec2:DeleteNetworkInterface to ARNs (terraform-provider-aws#20698).
+VPC_ACCESS_EXECUTION_ROLE_EC2_ACTIONS = {
     "ec2:CreateNetworkInterface",
     "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSecurityGroups",
     "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+}
+
+# Actions granted on Resource "*": those without resource-level ARNs, and
+# the network interface actions Lambda validates on "*".
+ACTIONS_ALLOWED_ON_ANY_RESOURCE = VPC_ACCESS_EXECUTION_ROLE_EC2_ACTIONS | {
+    "ec2:DescribeSecurityGroups",
     "ec2:DescribeVpcs",
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
@@ -137,7 +150,7 @@ def test_functions_and_mappings_share_keys(root):
     assert fn == "${local.functions}"
     assert "local.functions" in esm
     mapping = root.resource("aws_lambda_event_source_mapping", "this")
-    assert mapping["function_name"] == "${aws_lambda_function.this[each.key].arn}"
+    assert mapping["function_name"] == "${aws_lambda_alias.live[each.key].arn}"
     assert mapping["topics"] == ["${each.key}"]
 
 
@@ -268,6 +281,8 @@ RANGES = [
     ("write_concurrency", [1, 64, 4096], [0, 4097]),
     ("write_max_attempts", [1, 4, 100], [0, 101]),
     ("alarm_period_seconds", [60, 300], [0, 30, 90]),
+    ("throttles_alarm_threshold", [1, 100], [0, -1]),
+    ("duration_alarm_threshold_percent", [1, 80, 100], [0, 101]),
     ("starting_position", ["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"], ["EARLIEST", "trim_horizon"]),
     ("kafka_source", ["msk", "self_managed"], ["kafka"]),
     ("kafka_auth", ["IAM", "SASL_SCRAM_512", "SASL_SCRAM_256", "SASL_PLAIN", "MTLS", "NONE"], ["SCRAM"]),
@@ -298,7 +313,10 @@ def test_variable_defaults_pass_their_own_validation(root):
 
 def test_text_validations_exist(root):
     for name in ("topic_functions", "msk_cluster_arn", "kafka_bootstrap_servers", "consumer_group_prefix",
-                 "on_failure_destination_arn", "filter_patterns", "cassandra_contact_points"):
+                 "on_failure_destination_arn", "filter_patterns", "cassandra_contact_points",
+                 "consumer_group_ids", "kafka_subnet_ids", "kafka_security_group_ids",
+                 "on_failure_destination_kms_key_arn", "event_source_mapping_metrics", "alias_name",
+                 "live_function_versions", "lambda_artifacts_dir", "dashboard_name"):
         assert tfparse.validation_conditions(root.variables[name]), f"{name} has no validation"
     assert "10000" not in str(root.variables["filter_patterns"])  # guards a copy-paste of batch limits
     assert "4096" in str(root.variables["filter_patterns"]["validation"])
@@ -559,7 +577,7 @@ def test_localstack_example_can_run_without_mappings(examples):
     assert call["create_event_source_mappings"] == "${var.create_event_source_mappings}"
     assert ls.variables["create_event_source_mappings"]["default"] is False
     commands = ls.outputs["esm_commands"]["value"]
-    assert "logpipe esm --topic" in commands and "--function" in commands and "--endpoint-url" in commands
+    assert "logpipe esm " in commands and "--endpoint-url ${var.localstack_endpoint}" in commands
 
 
 def test_example_arguments_exist_in_the_root_module(root, examples):

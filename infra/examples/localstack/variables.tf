@@ -5,19 +5,25 @@ variable "region" {
 }
 
 variable "localstack_endpoint" {
-  description = "LocalStack edge endpoint as seen from the host (used in the esm_commands output)."
+  description = "LocalStack edge endpoint as seen from the host (the --endpoint-url of the esm_commands output)."
   type        = string
   default     = "http://localhost:4566"
 }
 
+variable "host_kafka_bootstrap" {
+  description = "The compose Kafka as seen from the host (the --bootstrap of the esm_commands output)."
+  type        = string
+  default     = "localhost:9092"
+}
+
 variable "lambda_architecture" {
-  description = "arm64 (what `make build` produces; needs arm64 emulation such as binfmt/QEMU on an x86_64 Docker host) or x86_64 (build with `cargo lambda build --release --x86-64 --output-format zip --lambda-dir target/lambda/x86_64`)."
+  description = "arm64 (needs arm64 emulation such as binfmt/QEMU on an x86_64 Docker host) or x86_64. `make deploy-local ARCH=x86_64` builds x86_64 zips and sets this and lambda_artifacts_dir to match."
   type        = string
   default     = "arm64"
 }
 
 variable "lambda_artifacts_dir" {
-  description = "Directory holding <function>/bootstrap.zip, or null for target/lambda/<architecture>."
+  description = "Directory holding <function>/bootstrap.zip (absolute, or relative to this directory), or null for target/lambda/<lambda_architecture> of the repository. `make deploy-local` sets it from ARCH."
   type        = string
   default     = null
 }

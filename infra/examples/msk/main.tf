@@ -17,16 +17,21 @@ module "logpipe" {
 
   function_name_prefix = var.function_name_prefix
 
+  lambda_architecture    = var.lambda_architecture
+  lambda_artifacts_dir   = var.lambda_artifacts_dir
+  live_function_versions = var.live_function_versions
+
   # Kafka
-  kafka_source                   = "msk"
-  msk_cluster_arn                = var.msk_cluster_arn
-  kafka_auth                     = "IAM"
-  batch_size                     = var.batch_size
-  starting_position              = "TRIM_HORIZON"
-  provisioned_pollers            = var.provisioned_pollers
-  maximum_retry_attempts         = var.provisioned_pollers == null ? -1 : 100
-  bisect_batch_on_function_error = var.provisioned_pollers != null
-  on_failure_destination_arn     = var.on_failure_destination_arn
+  kafka_source                       = "msk"
+  msk_cluster_arn                    = var.msk_cluster_arn
+  kafka_auth                         = "IAM"
+  batch_size                         = var.batch_size
+  starting_position                  = "TRIM_HORIZON"
+  provisioned_pollers                = var.provisioned_pollers
+  maximum_retry_attempts             = var.provisioned_pollers == null ? -1 : 100
+  bisect_batch_on_function_error     = var.provisioned_pollers != null
+  on_failure_destination_arn         = var.on_failure_destination_arn
+  on_failure_destination_kms_key_arn = var.on_failure_destination_kms_key_arn
 
   # Amazon Keyspaces
   storage_backend                  = "keyspaces"

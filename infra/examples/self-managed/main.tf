@@ -18,17 +18,22 @@ module "logpipe" {
 
   function_name_prefix = var.function_name_prefix
 
+  lambda_architecture    = var.lambda_architecture
+  lambda_artifacts_dir   = var.lambda_artifacts_dir
+  live_function_versions = var.live_function_versions
+
   # Kafka
-  kafka_source               = "self_managed"
-  kafka_bootstrap_servers    = var.kafka_bootstrap_servers
-  kafka_auth                 = "SASL_SCRAM_512"
-  kafka_auth_secret_arn      = var.kafka_auth_secret_arn
-  kafka_subnet_ids           = var.subnet_ids
-  kafka_security_group_ids   = var.security_group_ids
-  secrets_kms_key_arns       = var.secrets_kms_key_arns
-  batch_size                 = var.batch_size
-  starting_position          = "TRIM_HORIZON"
-  on_failure_destination_arn = var.on_failure_destination_arn
+  kafka_source                       = "self_managed"
+  kafka_bootstrap_servers            = var.kafka_bootstrap_servers
+  kafka_auth                         = "SASL_SCRAM_512"
+  kafka_auth_secret_arn              = var.kafka_auth_secret_arn
+  kafka_subnet_ids                   = var.subnet_ids
+  kafka_security_group_ids           = var.security_group_ids
+  secrets_kms_key_arns               = var.secrets_kms_key_arns
+  batch_size                         = var.batch_size
+  starting_position                  = "TRIM_HORIZON"
+  on_failure_destination_arn         = var.on_failure_destination_arn
+  on_failure_destination_kms_key_arn = var.on_failure_destination_kms_key_arn
 
   # Cassandra / ScyllaDB
   storage_backend                  = "cassandra"

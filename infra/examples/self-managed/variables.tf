@@ -49,6 +49,12 @@ variable "on_failure_destination_arn" {
   default     = null
 }
 
+variable "on_failure_destination_kms_key_arn" {
+  description = "Customer managed KMS key of the on-failure destination, or null (AWS managed or no encryption)."
+  type        = string
+  default     = null
+}
+
 variable "cassandra_contact_points" {
   description = "host:port contact points of the Cassandra or ScyllaDB cluster."
   type        = list(string)
@@ -77,4 +83,22 @@ variable "alarm_actions" {
   description = "SNS topic ARNs notified by the alarms."
   type        = list(string)
   default     = []
+}
+
+variable "lambda_architecture" {
+  description = "arm64 or x86_64: the architecture of the functions and of the zips read. `make plan` and `make deploy-local` set it from ARCH (default arm64)."
+  type        = string
+  default     = "arm64"
+}
+
+variable "lambda_artifacts_dir" {
+  description = "Directory holding <function>/bootstrap.zip (absolute, or relative to this directory), or null for target/lambda/<lambda_architecture> of the repository. `make plan` and `make deploy-local` set it to the directory `make build` wrote for ARCH."
+  type        = string
+  default     = null
+}
+
+variable "live_function_versions" {
+  description = "Topic -> published version the live alias points at instead of the newest one: set it to roll a topic back, remove the entry to roll forward."
+  type        = map(string)
+  default     = {}
 }
