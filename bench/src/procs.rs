@@ -1,11 +1,9 @@
 //! Child processes for the benchmarks that run whole programs: started in
 //! their own process group with no stdin, and killed as a group when dropped.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// A child in its own process group; the group is killed on drop.
 pub struct Group(pub Child);
@@ -37,35 +35,26 @@ pub fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// Starts tansu (in-memory storage) on a free port; returns it and its
-/// `host:port`, once it accepts connections.
-pub fn start_tansu(tansu: &Path) -> Result<(Group, String), String> {
-    let addr = format!("127.0.0.1:{}", free_port().map_err(|e| e.to_string())?);
-    let url = format!("tcp://{addr}");
-    let group = Group::spawn(
-        Command::new(tansu)
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-                "--storage-engine",
-                "memory://tansu/",
-            ])
-            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    )
-    .map_err(|e| format!("cannot start {}: {e}", tansu.display()))?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(&addr).is_err() {
-        if Instant::now() > deadline {
-            return Err("tansu did not listen within 30 s".into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok((group, addr))
+/// CPU time (user + system) a process has used so far, from
+/// `/proc/<pid>/stat`; readable until the process is reaped.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start at ") ".
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 here.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / clock_ticks_per_second())
+}
+
+/// `getconf CLK_TCK` (100 on Linux everywhere in practice).
+fn clock_ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
 }
 
 /// A field of `/proc/<pid>/status` in KiB (`VmHWM`, `VmRSS`).

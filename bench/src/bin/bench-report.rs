@@ -7,26 +7,32 @@
 //! 2. `python`: the same events through the Python reference handler
 //!    (bench/python/handler.py), run as a child process.
 //! 3. `sink`: `CassandraSink::store` vs bare prepared inserts of the same
-//!    rows, against an embedded CQL node, at several concurrency levels.
-//! 4. `e2e`: `logpipe demo` against its embedded servers, and against tansu.
+//!    rows, at several concurrency levels, against the embedded CQL node
+//!    and against a real Apache Cassandra node (testkit).
+//! 4. `e2e`: `logpipe demo` against its embedded servers, and against a
+//!    real Apache Kafka and Cassandra (`--kafka`, `--cassandra`), with the
+//!    CPU each process spent and the bare insert rate of that node beside it.
 //! 5. `lambda`: the function binary against a fake Lambda Runtime API:
 //!    init time (start to first `next` request) and peak RSS on a 6 MB batch.
-//! 6. `generator`: `log-generator` to tansu vs to /dev/null.
+//! 6. `generator`: `log-generator` to a real Apache Kafka broker vs to /dev/null.
 //!
 //! Usage: bench-report [--only hot,python,sink,e2e,lambda,generator]
 //!   [--records N] [--repeats N] [--python PYTHON] [--out DIR]
 //!   [--sink-levels 1,8,64,256] [--e2e-records N] [--generator-records N]
-//!   [--logpipe PATH] [--function PATH] [--generator PATH] [--tansu PATH]
+//!   [--logpipe PATH] [--function PATH] [--generator PATH]
+//!
+//! The real servers come from `make servers` (testkit starts them here).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use logpipe_bench::procs::{last_json, start_tansu, status_kib, Group};
+use logpipe_bench::procs::{cpu_seconds, last_json, status_kib, Group};
 use logpipe_bench::runtime_api::FakeRuntime;
 use logpipe_bench::{baseline, event_bytes, pipeline, values, Mix, MIXES};
 use logpipe_core::embedded::EmbeddedCassandra;
 use logpipe_core::LogKind;
+use logpipe_testkit::{Cassandra, CassandraOptions, Kafka, KafkaOptions};
 
 struct Args {
     only: Vec<String>,
@@ -40,13 +46,11 @@ struct Args {
     logpipe: PathBuf,
     function: PathBuf,
     generator: PathBuf,
-    tansu: PathBuf,
 }
 
 const SECTIONS: [&str; 6] = ["hot", "python", "sink", "e2e", "lambda", "generator"];
 
 fn parse_args() -> Result<Args, String> {
-    let home = std::env::var("HOME").unwrap_or_default();
     let mut args = Args {
         only: SECTIONS.map(str::to_owned).to_vec(),
         records: 10_000,
@@ -59,7 +63,6 @@ fn parse_args() -> Result<Args, String> {
         logpipe: PathBuf::from("target/release/logpipe"),
         function: PathBuf::from("target/release/auth-logs"),
         generator: PathBuf::from("target/release/log-generator"),
-        tansu: PathBuf::from(home).join(".cargo/bin/tansu"),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -87,7 +90,6 @@ fn parse_args() -> Result<Args, String> {
             "--logpipe" => args.logpipe = PathBuf::from(value()?),
             "--function" => args.function = PathBuf::from(value()?),
             "--generator" => args.generator = PathBuf::from(value()?),
-            "--tansu" => args.tansu = PathBuf::from(value()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -290,28 +292,41 @@ fn runtime() -> tokio::runtime::Runtime {
 fn sink(args: &Args) {
     let rows = args.records;
     println!(
-        "\n### 3. Sink: rows/s to an embedded CQL node ({rows} rows of the mixed event, best of 3)\n"
+        "\n### 3. Sink: rows/s, the handler's write path vs bare prepared inserts ({rows} rows of the mixed event, best of 3)\n"
     );
     let payload = event_bytes(Mix::MixedOnePercentBad, rows);
     let batch =
         logpipe_core::batch::process_payload(&logpipe_core::Router::all_default("bench"), &payload)
             .unwrap_or_else(|e| fail(e));
+    println!("| node | concurrency | handler write path rows/s | bare prepared inserts rows/s | ratio | target |");
+    println!("|---|---:|---:|---:|---:|---|");
     let node = EmbeddedCassandra::start("127.0.0.1:0".parse().expect("an address"))
         .unwrap_or_else(|e| fail(format_args!("embedded CQL node: {e}")));
-    let contact = node.addr().to_string();
-    let rates = runtime()
-        .block_on(logpipe_bench::sink::rates(
-            &contact,
+    sink_rows(
+        "embedded",
+        &node.addr().to_string(),
+        &batch,
+        &args.sink_levels,
+    );
+    drop(node);
+    match Cassandra::start(CassandraOptions::default()) {
+        Ok(real) => sink_rows(
+            "Apache Cassandra 5",
+            real.address(),
             &batch,
             &args.sink_levels,
-            3,
-        ))
+        ),
+        Err(e) => println!("| Apache Cassandra 5 | not run: {e} | | | | |"),
+    }
+}
+
+fn sink_rows(node: &str, contact: &str, batch: &logpipe_core::ProcessedBatch, levels: &[usize]) {
+    let rates = runtime()
+        .block_on(logpipe_bench::sink::rates(contact, batch, levels, 3))
         .unwrap_or_else(|e| fail(e));
-    println!("| concurrency | handler write path rows/s | bare prepared inserts rows/s | ratio | target |");
-    println!("|---:|---:|---:|---:|---|");
     for r in rates {
         println!(
-            "| {} | {} | {} | {:.0}% | ≥ 80% |",
+            "| {node} | {} | {} | {} | {:.0}% | ≥ 80% |",
             r.concurrency,
             n(r.sink),
             n(r.bare),
@@ -320,23 +335,44 @@ fn sink(args: &Args) {
     }
 }
 
+/// What one `logpipe demo` run printed, and the CPU it used.
+struct DemoRun {
+    summary: serde_json::Value,
+    cpu_seconds: f64,
+}
+
 /// Runs `logpipe demo` with `extra` flags; returns its JSON summary.
-fn demo(args: &Args, extra: &[&str]) -> Result<serde_json::Value, String> {
+fn demo(args: &Args, extra: &[&str]) -> Result<DemoRun, String> {
     let records = args.e2e_records.to_string();
     let mut cmd = Command::new(&args.logpipe);
     cmd.args(["demo", "--records", &records, "--json"])
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    let child = Group::spawn(&mut cmd)
+    let mut group = Group::spawn(&mut cmd)
         .map_err(|e| format!("cannot run {}: {e}", args.logpipe.display()))?;
-    let mut group = child;
     let mut stdout = Vec::new();
     if let Some(mut out) = group.0.stdout.take() {
         use std::io::Read;
         let _ = out.read_to_end(&mut stdout);
     }
-    last_json(&stdout).ok_or_else(|| "the demo printed no JSON summary".to_owned())
+    // Exited (or exiting) but not reaped: its CPU times are still readable.
+    let pid = group.pid();
+    let _ = group.0.try_wait();
+    let mut cpu = cpu_seconds(pid).unwrap_or(0.0);
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(50));
+        match cpu_seconds(pid) {
+            Some(c) if c > cpu => cpu = c,
+            _ => break,
+        }
+    }
+    let summary =
+        last_json(&stdout).ok_or_else(|| "the demo printed no JSON summary".to_owned())?;
+    Ok(DemoRun {
+        summary,
+        cpu_seconds: cpu,
+    })
 }
 
 fn e2e(args: &Args) {
@@ -344,32 +380,101 @@ fn e2e(args: &Args) {
         "\n### 4. End to end: `logpipe demo --records {}` (per topic, three topics)\n",
         args.e2e_records
     );
-    println!("| Kafka | produced | stored | all accounted for | records/s | batch p50 ms | batch p99 ms | batches |");
-    println!("|---|---:|---:|---|---:|---:|---:|---:|");
-    let row = |name: &str, s: &serde_json::Value| {
+    println!("| Kafka, CQL | produced | stored | all accounted for | records/s | batch p50 ms | batch p99 ms | batches | CPU s per 1M records: logpipe / Kafka / Cassandra |");
+    println!("|---|---:|---:|---|---:|---:|---:|---:|---|");
+    let row = |name: &str, r: &DemoRun, servers: &str| {
+        let s = &r.summary;
         let stored =
             s["written"].as_f64().unwrap_or(0.0) + s["dead_lettered"].as_f64().unwrap_or(0.0);
+        let per_million = |cpu: f64| {
+            if stored > 0.0 {
+                format!("{:.1}", cpu * 1e6 / stored)
+            } else {
+                "?".into()
+            }
+        };
         println!(
-            "| {name} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {}{servers} |",
             n(s["produced"].as_f64().unwrap_or(0.0)),
             n(stored),
             if s["ok"] == true { "yes" } else { "no" },
             n(s["records_per_second"].as_f64().unwrap_or(0.0)),
             s["batch_latency_ms"]["p50"],
             s["batch_latency_ms"]["p99"],
-            s["batches"]
-        )
+            s["batches"],
+            per_million(r.cpu_seconds),
+        );
+        stored
     };
     match demo(args, &[]) {
-        Ok(s) => row("embedded", &s),
-        Err(e) => println!("| embedded | failed: {e} | | | | |"),
+        Ok(r) => {
+            row("embedded, embedded (one process)", &r, " (all in-process)");
+        }
+        Err(e) => println!("| embedded | failed: {e} | | | | | | | |"),
     }
-    match start_tansu(&args.tansu) {
-        Ok((_tansu, bootstrap)) => match demo(args, &["--kafka", &bootstrap]) {
-            Ok(s) => row("tansu (memory storage)", &s),
-            Err(e) => println!("| tansu | failed: {e} | | | | |"),
-        },
-        Err(e) => println!("| tansu | not run: {e} | | | | |"),
+    let servers = Kafka::start(KafkaOptions::default()).and_then(|k| {
+        Cassandra::start(CassandraOptions {
+            heap_mb: 2048,
+            ..CassandraOptions::default()
+        })
+        .map(|c| (k, c))
+    });
+    let (kafka, cassandra) = match servers {
+        Ok(s) => s,
+        Err(e) => {
+            println!("| Apache Kafka 4, Apache Cassandra 5 | not run: {e} | | | | | | | |");
+            return;
+        }
+    };
+    let jvm_cpu = |pid: Option<u32>| pid.and_then(cpu_seconds).unwrap_or(0.0);
+    let (k0, c0) = (jvm_cpu(kafka.pid()), jvm_cpu(cassandra.pid()));
+    let run = demo(
+        args,
+        &[
+            "--kafka",
+            kafka.bootstrap(),
+            "--cassandra",
+            cassandra.address(),
+        ],
+    );
+    let (k1, c1) = (jvm_cpu(kafka.pid()), jvm_cpu(cassandra.pid()));
+    let Ok(run) = run.map_err(|e| {
+        println!("| Apache Kafka 4, Apache Cassandra 5 | failed: {e} | | | | | | | |")
+    }) else {
+        return;
+    };
+    let stored = run.summary["written"].as_f64().unwrap_or(0.0)
+        + run.summary["dead_lettered"].as_f64().unwrap_or(0.0);
+    let jvms = |cpu: f64| format!("{:.1}", cpu * 1e6 / stored.max(1.0));
+    row(
+        "Apache Kafka 4, Apache Cassandra 5",
+        &run,
+        &format!(" / {} / {}", jvms(k1 - k0), jvms(c1 - c0)),
+    );
+    // The same node's bare insert rate at the demo's concurrency: three
+    // mappings, each invocation writing 64 rows at a time.
+    let payload = event_bytes(Mix::MixedOnePercentBad, args.records);
+    let batch =
+        logpipe_core::batch::process_payload(&logpipe_core::Router::all_default("bench"), &payload)
+            .unwrap_or_else(|e| fail(e));
+    let concurrency = 3 * 64;
+    match runtime().block_on(logpipe_bench::sink::rates(
+        cassandra.address(),
+        &batch,
+        &[concurrency],
+        3,
+    )) {
+        Ok(rates) => {
+            let bare = rates[0].bare;
+            let e2e = run.summary["records_per_second"].as_f64().unwrap_or(0.0);
+            println!(
+                "\nEnd to end on the real pair: {} records/s against {} rows/s of bare prepared inserts to the same node at concurrency {concurrency}: {:.0}% (target ≥ 60%).",
+                n(e2e),
+                n(bare),
+                100.0 * e2e / bare
+            );
+        }
+        Err(e) => println!("\nbare inserts on the real node failed: {e}"),
     }
 }
 
@@ -526,13 +631,14 @@ fn generator(args: &Args) {
         return;
     }
     let made_rate = 3.0 * args.generator_records as f64 / made.as_secs_f64();
-    let (tansu, bootstrap) = match start_tansu(&args.tansu) {
-        Ok(t) => t,
+    let broker = match Kafka::start(KafkaOptions::default()) {
+        Ok(b) => b,
         Err(e) => {
             println!("not run: {e}");
             return;
         }
     };
+    let bootstrap = broker.bootstrap().to_owned();
     let created = Command::new(&args.logpipe)
         .args([
             "topics",
@@ -545,7 +651,7 @@ fn generator(args: &Args) {
         .stdin(Stdio::null())
         .output();
     if !matches!(&created, Ok(o) if o.status.success()) {
-        println!("not run: `logpipe topics create` failed on tansu");
+        println!("not run: `logpipe topics create` failed on the broker");
         return;
     }
     let out = Command::new(&args.generator)
@@ -561,7 +667,7 @@ fn generator(args: &Args) {
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output();
-    drop(tansu);
+    drop(broker);
     let summary = out.ok().and_then(|o| last_json(&o.stdout));
     let Some(summary) = summary else {
         println!("not run: the generator printed no JSON summary");
@@ -573,7 +679,7 @@ fn generator(args: &Args) {
     );
     println!("|---|---:|---:|---:|---:|---|");
     println!(
-        "| tansu (memory storage), loopback | {} | {} | {} | {:.0}% | ≥ 500,000 msgs/s |",
+        "| Apache Kafka 4 (one KRaft node), loopback | {} | {} | {} | {:.0}% | ≥ 500,000 msgs/s |",
         n(rate),
         summary["failed"],
         n(made_rate),
