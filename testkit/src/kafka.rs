@@ -128,8 +128,7 @@ impl Kafka {
     }
 
     fn format(&self) -> Result<(), StartError> {
-        let cluster_id = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(uuid::Uuid::new_v4().as_bytes());
+        let cluster_id = cluster_id();
         let mut args: Vec<String> = vec![
             "format".into(),
             "-t".into(),
@@ -262,6 +261,19 @@ impl std::ops::DerefMut for Kafka {
     }
 }
 
+/// A random KRaft cluster id: 16 bytes in URL-safe base64, as Kafka's
+/// `random-uuid` makes them. One that starts with `-` is drawn again: the
+/// storage tool would read it as an option (1 start in 64).
+fn cluster_id() -> String {
+    loop {
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(uuid::Uuid::new_v4().as_bytes());
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
+}
+
 /// INFO to standard output (the server log file), quieter for the
 /// request-level loggers.
 const LOG4J2: &str = "\
@@ -277,3 +289,15 @@ logger.request.level = WARN
 logger.controller.name = org.apache.kafka.controller
 logger.controller.level = INFO
 ";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cluster_ids_never_look_like_an_option() {
+        for _ in 0..10_000 {
+            let id = super::cluster_id();
+            assert_eq!(id.len(), 22, "{id}");
+            assert!(!id.starts_with('-'), "{id}");
+        }
+    }
+}
