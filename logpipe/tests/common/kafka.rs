@@ -38,6 +38,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use scylla::client::session::Session;
+use scylla::value::{CqlValue, Row};
 
 use super::{spawn_logpipe, Killed};
 
@@ -733,74 +735,13 @@ pub async fn read_stored(addr: &str) -> Stored {
     read_stored_in(addr, &Scope::default()).await
 }
 
-/// [`read_stored`] from the scope's keyspace; rows are placed in the
-/// scope's topics.
-pub async fn read_stored_in(addr: &str, scope: &Scope) -> Stored {
-    use scylla::value::{CqlValue, Row};
-    let session = logpipe_core::sink::connect_session(&logpipe_core::SinkConfig::local(addr))
-        .await
-        .unwrap();
-    let text = |v: &Option<CqlValue>| match v {
-        Some(CqlValue::Text(s)) => s.clone(),
-        Some(CqlValue::Uuid(u)) => u.hyphenated().to_string(),
-        other => panic!("unexpected {other:?}"),
-    };
-    let int = |v: &Option<CqlValue>| match v {
-        Some(CqlValue::Int(n)) => i64::from(*n),
-        Some(CqlValue::BigInt(n)) => *n,
-        other => panic!("unexpected {other:?}"),
-    };
-    let mut stored = Stored::default();
-    for kind in LogKind::ALL {
-        let cql = format!(
-            "SELECT source_partition, source_offset, {} FROM {}.{}",
-            id_column(kind),
-            scope.keyspace,
-            kind.table()
-        );
-        let rows = session.query_unpaged(cql, &[]).await.unwrap();
-        let rows = rows.into_rows_result().unwrap();
-        for row in rows.rows::<Row>().unwrap() {
-            let c = row.unwrap().columns;
-            let place = (scope.topic(kind).to_owned(), int(&c[0]) as i32, int(&c[1]));
-            assert!(
-                stored.rows.insert(place.clone(), text(&c[2])).is_none(),
-                "two rows from {place:?}"
-            );
-        }
-    }
-    let rows = session
-        .query_unpaged(
-            format!(
-                "SELECT topic, partition, offset, reason FROM {}.dead_letters",
-                scope.keyspace
-            ),
-            &[],
-        )
-        .await
-        .unwrap();
-    let rows = rows.into_rows_result().unwrap();
-    for row in rows.rows::<Row>().unwrap() {
-        let c = row.unwrap().columns;
-        let place = (text(&c[0]), int(&c[1]) as i32, int(&c[2]));
-        stored.dead_letters.insert(place, text(&c[3]));
-    }
-    stored
-}
+/// One log row as the tests know it: its kind, the place of the record it
+/// came from (in the scope's topics) and its id.
+type LogRowPlace = (LogKind, Place, String);
 
-/// A log row as [`read_row_keys`] knows it: table, id, and the place of
-/// the record it came from.
-pub type RowKey = (String, String, Place);
-
-/// Every log row of the scope's keyspace, known by table, id and place:
-/// for tables where two records may have left rows at one place (a broker
-/// that lost its log hands out the same offsets again).
-pub async fn read_row_keys(addr: &str, scope: &Scope) -> std::collections::BTreeSet<RowKey> {
-    use scylla::value::{CqlValue, Row};
-    let session = logpipe_core::sink::connect_session(&logpipe_core::SinkConfig::local(addr))
-        .await
-        .unwrap();
-    let mut out = std::collections::BTreeSet::new();
+/// Every log row of the scope's keyspace, with the place it came from.
+async fn log_row_places(session: &Session, scope: &Scope) -> Vec<LogRowPlace> {
+    let mut out = Vec::new();
     for kind in LogKind::ALL {
         let cql = format!(
             "SELECT source_partition, source_offset, {} FROM {}.{}",
@@ -817,10 +758,72 @@ pub async fn read_row_keys(addr: &str, scope: &Scope) -> std::collections::BTree
                 panic!("unexpected row {c:?}");
             };
             let place = (scope.topic(kind).to_owned(), *p, *o);
-            out.insert((kind.table().to_owned(), id.hyphenated().to_string(), place));
+            out.push((kind, place, id.hyphenated().to_string()));
         }
     }
     out
+}
+
+async fn session_at(addr: &str) -> Session {
+    logpipe_core::sink::connect_session(&logpipe_core::SinkConfig::local(addr))
+        .await
+        .unwrap()
+}
+
+/// [`read_stored`] from the scope's keyspace; rows are placed in the
+/// scope's topics.
+pub async fn read_stored_in(addr: &str, scope: &Scope) -> Stored {
+    let session = session_at(addr).await;
+    let mut stored = Stored::default();
+    for (_, place, id) in log_row_places(&session, scope).await {
+        assert!(
+            stored.rows.insert(place.clone(), id).is_none(),
+            "two rows from {place:?}"
+        );
+    }
+    let rows = session
+        .query_unpaged(
+            format!(
+                "SELECT topic, partition, offset, reason FROM {}.dead_letters",
+                scope.keyspace
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    let rows = rows.into_rows_result().unwrap();
+    for row in rows.rows::<Row>().unwrap() {
+        let c = row.unwrap().columns;
+        let (
+            Some(CqlValue::Text(topic)),
+            Some(CqlValue::Int(partition)),
+            Some(CqlValue::BigInt(offset)),
+            Some(CqlValue::Text(reason)),
+        ) = (&c[0], &c[1], &c[2], &c[3])
+        else {
+            panic!("unexpected dead letter {c:?}");
+        };
+        stored
+            .dead_letters
+            .insert((topic.clone(), *partition, *offset), reason.clone());
+    }
+    stored
+}
+
+/// A log row as [`read_row_keys`] knows it: table, id, and the place of
+/// the record it came from.
+pub type RowKey = (String, String, Place);
+
+/// Every log row of the scope's keyspace, known by table, id and place:
+/// for tables where two records may have left rows at one place (a broker
+/// that lost its log hands out the same offsets again).
+pub async fn read_row_keys(addr: &str, scope: &Scope) -> std::collections::BTreeSet<RowKey> {
+    let session = session_at(addr).await;
+    log_row_places(&session, scope)
+        .await
+        .into_iter()
+        .map(|(kind, place, id)| (kind.table().to_owned(), id, place))
+        .collect()
 }
 
 /// The rows the valid records of `truth` must make, as [`read_row_keys`]
