@@ -72,7 +72,7 @@ cargo-test: venv servers
 
 bench: servers ## Benchmarks: criterion micro-benchmarks, then every figure against its baseline in one run, embedded and real servers (docs/benchmarks.md)
 	$(CARGO) bench -p logpipe-bench --bench hot_path
-	$(CARGO) build --release -p logpipe -p log-generator -p auth-logs -p logpipe-bench
+	$(CARGO) build --release -p logpipe -p log-generator -p auth-logs -p session-logs -p activity-logs -p logpipe-bench
 	@mkdir -p target/bench
 	set -o pipefail; $(CARGO) run --release -p logpipe-bench --bin bench-report -- --out target/bench $(BENCH_ARGS) | tee target/bench/report.md
 	@echo "report: target/bench/report.md (copy the tables into docs/benchmarks.md)"

@@ -1,12 +1,19 @@
-# Four alarms per function, each with its own threshold variable:
-#   errors      failed invocations (each one is a batch the mapping retries),
-#   throttles   invocations Lambda refused for lack of concurrency,
-#   duration    the slowest invocation near the function's timeout,
-#   offset_lag  consumer lag of its Kafka consumer group (with a mapping).
+# Alarms per function, each with its own threshold variable:
+#   errors           failed invocations (each one is a batch the mapping retries),
+#   throttles        invocations Lambda refused for lack of concurrency,
+#   duration         the slowest invocation near the function's timeout,
+#   offset_lag       consumer lag of its Kafka consumer group (with a mapping),
+#   dead_letter_rate share of the records dead-lettered (with metrics_enabled),
+#   record_age       age of the oldest record handled (with metrics_enabled and
+#                    record_age_alarm_threshold_seconds).
 #
-# They read the function-wide metrics (dimension FunctionName only), which
-# add up every version, so they keep watching across a deploy and a
-# rollback of the `live` alias.
+# The first four read the function-wide AWS/Lambda metrics (dimension
+# FunctionName only), which add up every version, so they keep watching
+# across a deploy and a rollback of the `live` alias. The last two read the
+# batch metrics the functions print (emf_metrics.json lists them), in
+# var.metrics_namespace, under the dimension Function (the Lambda function
+# name) alone, which also counts records of a topic the function does not
+# own.
 
 locals {
   # Duration (milliseconds) that raises the duration alarm.
@@ -113,4 +120,82 @@ resource "aws_cloudwatch_metric_alarm" "offset_lag" {
   tags = var.tags
 
   depends_on = [aws_lambda_event_source_mapping.this]
+}
+
+resource "aws_cloudwatch_metric_alarm" "dead_letter_rate" {
+  for_each = var.metrics_enabled ? local.functions : {}
+
+  alarm_name        = "${each.value.lambda_name}-dead-letter-rate"
+  alarm_description = "More than ${var.dead_letter_rate_alarm_threshold_percent}% of the records ${each.value.lambda_name} read from topic ${each.key} went to ${var.cassandra_keyspace}.dead_letters (periods of at least ${var.dead_letter_rate_alarm_min_records} records): producers are sending logs the function rejects; the reason column says why."
+
+  # 100 * DeadLettered / Records over the period, 0 below the minimum of
+  # records.
+  metric_query {
+    id          = "rate"
+    label       = "dead-lettered (% of records)"
+    expression  = "IF(records >= ${var.dead_letter_rate_alarm_min_records}, 100 * FILL(dead, 0) / records, 0)"
+    return_data = true
+  }
+
+  metric_query {
+    id = "dead"
+    metric {
+      namespace   = var.metrics_namespace
+      metric_name = "DeadLettered"
+      dimensions = {
+        Function = aws_lambda_function.this[each.key].function_name
+      }
+      stat   = "Sum"
+      period = var.alarm_period_seconds
+    }
+  }
+
+  metric_query {
+    id = "records"
+    metric {
+      namespace   = var.metrics_namespace
+      metric_name = "Records"
+      dimensions = {
+        Function = aws_lambda_function.this[each.key].function_name
+      }
+      stat   = "Sum"
+      period = var.alarm_period_seconds
+    }
+  }
+
+  evaluation_periods  = var.alarm_evaluation_periods
+  threshold           = var.dead_letter_rate_alarm_threshold_percent
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+
+  actions_enabled = true
+  alarm_actions   = var.alarm_actions
+  ok_actions      = var.alarm_actions
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "record_age" {
+  for_each = var.metrics_enabled && var.record_age_alarm_threshold_seconds != null ? local.functions : {}
+
+  alarm_name        = "${each.value.lambda_name}-record-age"
+  alarm_description = "${each.value.lambda_name} is handling records of topic ${each.key} older than ${coalesce(var.record_age_alarm_threshold_seconds, 0)} s: it falls behind the producers, or a batch is being retried."
+
+  namespace   = var.metrics_namespace
+  metric_name = "OldestRecordAge"
+  dimensions = {
+    Function = aws_lambda_function.this[each.key].function_name
+  }
+  statistic           = "Maximum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = var.alarm_evaluation_periods
+  threshold           = coalesce(var.record_age_alarm_threshold_seconds, 0) * 1000
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+
+  actions_enabled = true
+  alarm_actions   = var.alarm_actions
+  ok_actions      = var.alarm_actions
+
+  tags = var.tags
 }

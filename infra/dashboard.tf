@@ -1,7 +1,11 @@
 # One CloudWatch dashboard for the pipeline: per function invocations,
-# errors, throttles, duration and concurrency, and per mapping the consumer
-# lag (OffsetLag) and, when metrics_config is on, the mapping's event counts.
-# Each graph has one line per topic; the alarm thresholds are drawn on it.
+# errors, throttles, duration and concurrency; with metrics_enabled, the
+# batch metrics the functions print (emf_metrics.json: records, written,
+# dead-lettered in all and by reason, the dead-letter rate, oldest record
+# age, batch latency, write retries and failed batches); and per mapping the
+# consumer lag (OffsetLag) and, when metrics_config is on, the mapping's
+# event counts. Each graph has one line per topic; the alarm thresholds are
+# drawn on it.
 
 locals {
   dashboard_name = coalesce(var.dashboard_name, "${var.function_name_prefix}logpipe")
@@ -83,6 +87,122 @@ locals {
     }
   ] : []
 
+  # The batch metrics, as the functions print them: name, unit and
+  # dimension sets. Every one is reported under Function alone (the Lambda
+  # function name), which is what the graphs and alarms read: it also
+  # counts a function's records of a topic it does not own.
+  emf_metrics               = jsondecode(file("${path.module}/emf_metrics.json")).metrics
+  emf_dead_letter_by_reason = [for m in local.emf_metrics : m.name if startswith(m.name, "DeadLettered.")]
+
+  # One line per function of each batch metric.
+  dashboard_emf_lines = {
+    for m in local.emf_metrics : m.name => [
+      for topic, f in local.functions :
+      [var.metrics_namespace, m.name, "Function", f.lambda_name, { label = "${topic} ${m.name}" }]
+    ]
+  }
+
+  dashboard_emf_widgets = [
+    {
+      title      = "Records read and written"
+      metrics    = ["Records", "Written"]
+      stat       = "Sum"
+      thresholds = []
+    },
+    {
+      title      = "Dead-lettered records"
+      metrics    = ["DeadLettered"]
+      stat       = "Sum"
+      thresholds = []
+    },
+    {
+      title      = "Oldest record age in a batch (ms)"
+      metrics    = ["OldestRecordAge"]
+      stat       = "Maximum"
+      thresholds = var.record_age_alarm_threshold_seconds == null ? [] : [{ label = "record age alarm", value = coalesce(var.record_age_alarm_threshold_seconds, 0) * 1000 }]
+    },
+    {
+      title      = "Batch latency, p99 (ms)"
+      metrics    = ["BatchLatency"]
+      stat       = "p99"
+      thresholds = []
+    },
+    {
+      title      = "Write retries and failed batches"
+      metrics    = ["WriteRetries", "Failed"]
+      stat       = "Sum"
+      thresholds = []
+    },
+  ]
+
+  # 100 * DeadLettered / Records per function, as the dead-letter-rate
+  # alarm computes it (without its minimum of records).
+  dashboard_dead_letter_rate_widget = {
+    type   = "metric"
+    width  = 12
+    height = 6
+    properties = {
+      title  = "Dead-letter rate (% of records)"
+      view   = "timeSeries"
+      region = local.region
+      stat   = "Sum"
+      period = var.alarm_period_seconds
+      metrics = concat(
+        [for i, topic in keys(local.functions) : [{ id = "rate${i}", expression = "100 * FILL(dead${i}, 0) / records${i}", label = topic }]],
+        [for i, topic in keys(local.functions) : [var.metrics_namespace, "DeadLettered", "Function", local.functions[topic].lambda_name, { id = "dead${i}", visible = false }]],
+        [for i, topic in keys(local.functions) : [var.metrics_namespace, "Records", "Function", local.functions[topic].lambda_name, { id = "records${i}", visible = false }]],
+      )
+      annotations = {
+        horizontal = [{ label = "dead-letter rate alarm", value = var.dead_letter_rate_alarm_threshold_percent }]
+      }
+    }
+  }
+
+  # One graph per function of its dead letters by reason code.
+  dashboard_reason_widgets = [
+    for topic, f in local.functions : {
+      type   = "metric"
+      width  = 12
+      height = 6
+      properties = {
+        title  = "Dead letters by reason, ${topic}"
+        view   = "timeSeries"
+        region = local.region
+        stat   = "Sum"
+        period = var.alarm_period_seconds
+        metrics = [
+          for name in local.emf_dead_letter_by_reason :
+          [var.metrics_namespace, name, "Function", f.lambda_name, { label = trimprefix(name, "DeadLettered.") }]
+        ]
+      }
+    }
+  ]
+
+  # A `for ... if` rather than `? ... : []`: the graphs differ in shape, and
+  # a conditional needs one type on both sides.
+  dashboard_batch_widgets = [for w in concat(
+    [
+      for w in local.dashboard_emf_widgets : {
+        type   = "metric"
+        width  = 12
+        height = 6
+        properties = {
+          title   = w.title
+          view    = "timeSeries"
+          region  = local.region
+          stat    = w.stat
+          period  = var.alarm_period_seconds
+          metrics = concat([for name in w.metrics : local.dashboard_emf_lines[name]]...)
+          annotations = {
+            horizontal = w.thresholds
+          }
+        }
+      }
+    ],
+    [local.dashboard_dead_letter_rate_widget],
+    local.dashboard_reason_widgets,
+  ) : w if var.metrics_enabled]
+
   dashboard_widgets = concat(
     [
       for w in concat(local.dashboard_function_widgets, local.dashboard_lag_widgets) : {
@@ -102,6 +222,7 @@ locals {
         }
       }
     ],
+    local.dashboard_batch_widgets,
     local.dashboard_esm_widgets,
   )
 }

@@ -56,8 +56,12 @@ locals {
       LOGPIPE_WRITE_MAX_ATTEMPTS       = tostring(var.write_max_attempts)
       LOGPIPE_RETRY_BACKOFF_MS         = tostring(var.retry_backoff_ms)
       LOGPIPE_REQUEST_TIMEOUT_MS       = tostring(var.request_timeout_ms)
-      RUST_LOG                         = var.rust_log
+      LOGPIPE_METRICS                  = var.metrics_enabled ? "on" : "off"
+      LOGPIPE_METRICS_NAMESPACE        = var.metrics_namespace
     },
+    # The log level is Lambda's application_log_level (AWS_LAMBDA_LOG_LEVEL)
+    # unless the user sets rust_log: RUST_LOG would override it.
+    var.rust_log == null ? {} : { RUST_LOG = var.rust_log },
     local.local_dc == null ? {} : { LOGPIPE_CASSANDRA_LOCAL_DC = local.local_dc },
     var.cassandra_tls_ca_file == null ? {} : { LOGPIPE_CASSANDRA_TLS_CA_FILE = var.cassandra_tls_ca_file },
     var.cassandra_tls_server_name == null ? {} : { LOGPIPE_CASSANDRA_TLS_SERVER_NAME = var.cassandra_tls_server_name },
@@ -107,9 +111,14 @@ resource "aws_lambda_function" "this" {
     variables = merge(local.common_environment, { LOGPIPE_TOPIC = each.key })
   }
 
+  # JSON logs, which Lambda filters by level: application_log_level also
+  # reaches the function as AWS_LAMBDA_LOG_LEVEL, its level unless rust_log
+  # is set. The metric lines on stdout carry no level and count as INFO.
   logging_config {
-    log_format = "JSON"
-    log_group  = aws_cloudwatch_log_group.function[each.key].name
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.function[each.key].name
+    application_log_level = var.application_log_level
+    system_log_level      = var.system_log_level
   }
 
   tracing_config {
@@ -137,6 +146,10 @@ resource "aws_lambda_function" "this" {
     precondition {
       condition     = !local.in_vpc || length(var.vpc_security_group_ids) > 0
       error_message = "vpc_security_group_ids must be set when vpc_subnet_ids is."
+    }
+    precondition {
+      condition     = !var.metrics_enabled || contains(["TRACE", "DEBUG", "INFO"], var.application_log_level)
+      error_message = "With metrics_enabled, application_log_level must be TRACE, DEBUG or INFO: Lambda counts the metric lines as INFO and would drop them (and the dashboard's batch graphs and the dead-letter-rate alarm with them). Set metrics_enabled = false to log at WARN or above."
     }
   }
 

@@ -49,15 +49,22 @@ output "log_group_names" {
 }
 
 output "alarm_arns" {
-  description = "Errors, throttles, duration and (with mappings) offset-lag alarm ARNs per topic."
+  description = "Alarm ARNs per topic: errors, throttles, duration, offset lag (with mappings), dead-letter rate (with metrics_enabled) and record age (with record_age_alarm_threshold_seconds)."
   value = {
     for topic in keys(local.functions) : topic => compact([
       aws_cloudwatch_metric_alarm.errors[topic].arn,
       aws_cloudwatch_metric_alarm.throttles[topic].arn,
       aws_cloudwatch_metric_alarm.duration[topic].arn,
       try(aws_cloudwatch_metric_alarm.offset_lag[topic].arn, ""),
+      try(aws_cloudwatch_metric_alarm.dead_letter_rate[topic].arn, ""),
+      try(aws_cloudwatch_metric_alarm.record_age[topic].arn, ""),
     ])
   }
+}
+
+output "metrics_namespace" {
+  description = "CloudWatch namespace of the functions' batch metrics (null when metrics_enabled is false)."
+  value       = var.metrics_enabled ? var.metrics_namespace : null
 }
 
 output "dashboard_name" {

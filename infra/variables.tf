@@ -156,9 +156,53 @@ variable "iam_role_permissions_boundary" {
 }
 
 variable "rust_log" {
-  description = "RUST_LOG filter of the functions (for example \"info\" or \"info,logpipe_core=debug\")."
+  description = "RUST_LOG filter of the functions (for example \"info,logpipe_core=debug\"), or null to leave the level to application_log_level. When set it overrides application_log_level inside the function (Lambda still drops lines below application_log_level)."
   type        = string
-  default     = "info"
+  default     = null
+
+  validation {
+    condition     = var.rust_log == null || try(length(trimspace(var.rust_log)) > 0, false)
+    error_message = "rust_log must be null or a non-empty filter such as \"info\" or \"warn,logpipe_core=debug\"."
+  }
+}
+
+variable "application_log_level" {
+  description = "Lambda's application log level (logging_config.application_log_level): TRACE, DEBUG, INFO, WARN, ERROR or FATAL. Lambda passes it to the functions as AWS_LAMBDA_LOG_LEVEL, which sets their level unless rust_log is set, and drops JSON log lines below it. Above INFO it would also drop the metric lines (see metrics_enabled)."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.application_log_level)
+    error_message = "application_log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
+  }
+}
+
+variable "system_log_level" {
+  description = "Lambda's system log level (logging_config.system_log_level) for the platform's own lines (START, END, REPORT): DEBUG, INFO or WARN."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN"], var.system_log_level)
+    error_message = "system_log_level must be one of DEBUG, INFO, WARN."
+  }
+}
+
+variable "metrics_enabled" {
+  description = "Have the functions print their batch metrics (CloudWatch Embedded Metric Format: records, written, dead-lettered by reason, latency, oldest record age, write retries, failures) to stdout, which CloudWatch turns into metrics (LOGPIPE_METRICS). The dashboard's batch graphs and the dead-letter-rate and record-age alarms read them. Needs application_log_level at INFO or below."
+  type        = bool
+  default     = true
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the batch metrics (LOGPIPE_METRICS_NAMESPACE)."
+  type        = string
+  default     = "logpipe"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9._/#: -]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/") && trimspace(var.metrics_namespace) != ""
+    error_message = "metrics_namespace must be 1-255 of letters, digits and . _ / # : - or space, and must not start with AWS/."
+  }
 }
 
 variable "log_retention_days" {
@@ -660,6 +704,39 @@ variable "offset_lag_alarm_threshold" {
   }
 }
 
+variable "dead_letter_rate_alarm_threshold_percent" {
+  description = "Share of a period's records (per function, 100 * DeadLettered / Records of the batch metrics) that, once dead-lettered, raises the dead-letter-rate alarm."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.dead_letter_rate_alarm_threshold_percent > 0 && var.dead_letter_rate_alarm_threshold_percent <= 100
+    error_message = "dead_letter_rate_alarm_threshold_percent must be above 0 and at most 100."
+  }
+}
+
+variable "dead_letter_rate_alarm_min_records" {
+  description = "Records a period must hold before the dead-letter-rate alarm judges it, so that one bad record in a quiet minute does not raise it."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.dead_letter_rate_alarm_min_records >= 1
+    error_message = "dead_letter_rate_alarm_min_records must be at least 1."
+  }
+}
+
+variable "record_age_alarm_threshold_seconds" {
+  description = "Age (seconds, Maximum of the batch metric OldestRecordAge) of the oldest record a function is handling that raises the record-age alarm, or null for no such alarm. It fires when the pipeline falls behind the producers, or a batch is retried over and over."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.record_age_alarm_threshold_seconds == null || try(var.record_age_alarm_threshold_seconds >= 1, false)
+    error_message = "record_age_alarm_threshold_seconds must be null or at least 1."
+  }
+}
+
 variable "alarm_period_seconds" {
   description = "Period over which the alarms aggregate their metric (a multiple of 60)."
   type        = number
@@ -687,7 +764,7 @@ variable "alarm_evaluation_periods" {
 # ---------------------------------------------------------------------------
 
 variable "create_dashboard" {
-  description = "Create a CloudWatch dashboard of the functions (invocations, errors, throttles, duration, concurrency) and the mappings (OffsetLag, event counts), with the alarm thresholds drawn in."
+  description = "Create a CloudWatch dashboard of the functions (invocations, errors, throttles, duration, concurrency), their batch metrics (records, written, dead-lettered by reason, dead-letter rate, latency, oldest record age, write retries; with metrics_enabled) and the mappings (OffsetLag, event counts), with the alarm thresholds drawn in."
   type        = bool
   default     = true
 }

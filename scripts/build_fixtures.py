@@ -130,6 +130,13 @@ def event(variant, records):
     return ev
 
 
+def encode(ev):
+    for batch in ev["records"].values():
+        for r in batch:
+            r["headers"] = [{k: [b - 256 if b > 127 else b for b in v] for k, v in h.items()} for h in r["headers"]]
+    return json.dumps(ev, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
 def with_(log, **changes):
     out = dict(log)
     for k, v in changes.items():
@@ -279,7 +286,10 @@ def main():
         ("msk_all_topics", all_topics_event),
     ):
         ev, reasons = build()
-        (out / f"{name}.json").write_text(json.dumps(ev, indent=1) + "\n")
+        # Exactly the bytes of the project's event encoder (compact, keys
+        # sorted, UTF-8 as is, header bytes as Java's signed bytes); a test
+        # of the contract crate encodes each file's records and compares.
+        (out / f"{name}.json").write_text(encode(ev) + "\n")
         counts = {}
         for r in reasons:
             counts[r] = counts.get(r, 0) + 1

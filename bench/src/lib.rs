@@ -3,13 +3,17 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cost;
 pub mod procs;
+pub mod python;
+pub mod replay;
 pub mod runtime_api;
 pub mod sink;
 
 use base64::Engine;
 use log_generator::{Generator, GeneratorConfig, Output, RecordValue};
-use logpipe_core::{KafkaEvent, KafkaRecord, LogKind};
+use logpipe_core::contract::event::{encode, EventRecord, EventSource, Field, TimestampType};
+use logpipe_core::LogKind;
 
 /// What an event holds.
 #[derive(Debug, Clone, Copy)]
@@ -42,57 +46,76 @@ pub const MIXES: [Mix; 4] = [
 
 /// A self-managed Kafka event of `n` records, as JSON bytes.
 pub fn event_bytes(mix: Mix, n: usize) -> Vec<u8> {
-    let (kinds, invalid_ratio) = match mix {
-        Mix::Kind(k) => (vec![k], 0.0),
-        Mix::MixedOnePercentBad => (LogKind::ALL.to_vec(), 0.01),
-    };
+    match mix {
+        Mix::Kind(k) => generated_event(&[k], n, 42, 0.0),
+        Mix::MixedOnePercentBad => generated_event(&LogKind::ALL, n, 42, 0.01),
+    }
+}
+
+/// A self-managed Kafka event of `n` generated records of `kinds` in turn
+/// (`invalid_ratio` of them bad, the generator seeded with `seed`), all in
+/// partition 0, written by the project's event encoder: JSON bytes as
+/// Lambda receives them.
+pub fn generated_event(kinds: &[LogKind], n: usize, seed: u64, invalid_ratio: f64) -> Vec<u8> {
     let mut generator = Generator::new(GeneratorConfig {
-        seed: 42,
+        seed,
         invalid_ratio,
-        kinds: kinds.clone(),
+        kinds: kinds.to_vec(),
         output: Output::LambdaEvent,
         ..GeneratorConfig::default()
     })
     .expect("a valid generator configuration");
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mut event = KafkaEvent::default();
-    event.event_source = Some("SelfManagedKafka".into());
-    event.bootstrap_servers = Some("127.0.0.1:9092".into());
-    for i in 0..n {
-        let g = generator.next_record(kinds[i % kinds.len()]);
-        let mut r = KafkaRecord::default();
-        r.topic = Some(g.topic.to_string());
-        r.partition = 0;
-        r.offset = i as i64;
-        r.timestamp = aws_lambda_events_timestamp(g.timestamp_ms);
-        r.timestamp_type = Some("CREATE_TIME".into());
-        r.key = Some(b64.encode(&g.key));
-        r.value = match g.value {
-            RecordValue::Null => None,
-            RecordValue::Bytes(b) => Some(b64.encode(b)),
-            RecordValue::NotBase64(text) => Some(text),
-        };
-        event
-            .records
-            .entry(format!("{}-0", g.topic))
-            .or_default()
-            .push(r);
-    }
-    serde_json::to_vec(&event).expect("an event serializes")
+    let records: Vec<Generated> = (0..n)
+        .map(|i| Generated {
+            record: generator.next_record(kinds[i % kinds.len()]),
+            offset: i as i64,
+        })
+        .collect();
+    encode(&EventSource::self_managed("127.0.0.1:9092"), &records)
 }
 
-fn aws_lambda_events_timestamp(ms: i64) -> logpipe_core::event::MillisecondTimestamp {
-    logpipe_core::event::MillisecondTimestamp(
-        chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default(),
-    )
+/// A generated record at an offset of partition 0.
+struct Generated {
+    record: log_generator::GeneratedRecord,
+    offset: i64,
+}
+
+impl EventRecord for Generated {
+    fn topic(&self) -> &str {
+        &self.record.topic
+    }
+    fn partition(&self) -> i32 {
+        0
+    }
+    fn offset(&self) -> i64 {
+        self.offset
+    }
+    fn timestamp_ms(&self) -> i64 {
+        self.record.timestamp_ms
+    }
+    fn timestamp_type(&self) -> TimestampType {
+        TimestampType::CreateTime
+    }
+    fn key(&self) -> Field<'_> {
+        Field::Bytes(&self.record.key)
+    }
+    fn value(&self) -> Field<'_> {
+        match &self.record.value {
+            RecordValue::Null => Field::Null,
+            RecordValue::Bytes(b) => Field::Bytes(b),
+            RecordValue::NotBase64(text) => Field::Verbatim(text),
+        }
+    }
+    fn for_each_header(&self, _: &mut dyn FnMut(&str, &[u8])) {}
 }
 
 /// The record values of an event payload (base64 text), in the order the
 /// handler sees them: the baseline's input, taken out of the event before
 /// timing.
 pub fn values(payload: &[u8]) -> Vec<String> {
-    let event = logpipe_core::event::decode_event(payload).expect("a Kafka event");
-    logpipe_core::event::records(&event)
+    let event = logpipe_core::event::decode(payload).expect("a Kafka event");
+    event
+        .records()
         .expect("valid records")
         .iter()
         .filter_map(|r| r.value.map(str::to_owned))

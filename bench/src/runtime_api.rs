@@ -1,7 +1,9 @@
 //! A stand-in for the Lambda Runtime API on a loopback port, enough for a
 //! function binary built with `lambda_runtime` to start, fetch invocations
-//! and post their results. It notes when the first `next` request arrives:
-//! the moment the function's init is over and it is ready for work.
+//! and post their results. It notes when the first `next` request arrives
+//! (the moment the function's init is over and it is ready for work), and,
+//! for each invocation, when it handed the event out and when the result
+//! came back: the span Lambda bills.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -10,20 +12,47 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const NEXT: &str = "/2018-06-01/runtime/invocation/next";
+const INVOCATION: &str = "/2018-06-01/runtime/invocation/";
+
+/// The invocation number in a `.../invocation/request-<n>/response` path.
+fn invocation_number(path: &str) -> Option<usize> {
+    let rest = path.strip_prefix(INVOCATION)?;
+    let (id, _) = rest.split_once('/')?;
+    id.strip_prefix("request-")?.parse().ok()
+}
 
 /// What the function did, as the runtime API saw it.
 #[derive(Debug, Default)]
-pub struct Seen {
+pub struct RuntimeLog {
     /// When the first `next` request arrived.
     pub first_next: Option<Instant>,
     /// Posted results: `(true, body)` for a response, `(false, body)` for an error.
     pub results: Vec<(bool, Vec<u8>)>,
+    /// Every invocation handed out, in order.
+    pub invocations: Vec<Invocation>,
+}
+
+/// One invocation as the runtime API saw it.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// When the `next` response carrying the event started.
+    pub handed_out: Instant,
+    /// When the function's result arrived: `(ok, when, body)`, `ok` for a
+    /// `response` (false for an `error`).
+    pub result: Option<(bool, Instant, Vec<u8>)>,
+}
+
+impl Invocation {
+    /// Handed out to result posted, if the result came.
+    pub fn took(&self) -> Option<Duration> {
+        self.result.as_ref().map(|(_, at, _)| *at - self.handed_out)
+    }
 }
 
 #[derive(Default)]
 struct State {
-    events: VecDeque<Vec<u8>>,
-    seen: Seen,
+    events: VecDeque<Arc<Vec<u8>>>,
+    seen: RuntimeLog,
     stopped: bool,
     served: u64,
 }
@@ -37,11 +66,22 @@ pub struct FakeRuntime {
 impl FakeRuntime {
     /// Listens on a free loopback port, with `events` queued for `next`.
     pub fn start(events: Vec<Vec<u8>>) -> std::io::Result<Self> {
+        Self::serving(events.into_iter().map(Arc::new).collect())
+    }
+
+    /// Listens on a free loopback port; `next` hands out `event` `times`
+    /// times, then waits until the runtime is dropped.
+    pub fn repeat(event: Vec<u8>, times: usize) -> std::io::Result<Self> {
+        let event = Arc::new(event);
+        Self::serving(std::iter::repeat_n(event, times).collect())
+    }
+
+    fn serving(events: VecDeque<Arc<Vec<u8>>>) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let state = Arc::new((
             Mutex::new(State {
-                events: events.into(),
+                events,
                 ..State::default()
             }),
             Condvar::new(),
@@ -69,7 +109,7 @@ impl FakeRuntime {
 
     /// Waits until `done` holds of what was seen, or `timeout` passes;
     /// returns whether it held.
-    pub fn wait_for(&self, timeout: Duration, done: impl Fn(&Seen) -> bool) -> bool {
+    pub fn wait_for(&self, timeout: Duration, done: impl Fn(&RuntimeLog) -> bool) -> bool {
         let (lock, cvar) = &*self.state;
         let deadline = Instant::now() + timeout;
         let Ok(mut state) = lock.lock() else {
@@ -88,8 +128,25 @@ impl FakeRuntime {
         true
     }
 
+    /// Waits until `count` invocations have posted a result, or `timeout`
+    /// passes; returns whether they did.
+    pub fn wait_for_results(&self, count: usize, timeout: Duration) -> bool {
+        self.wait_for(timeout, |log| {
+            log.invocations
+                .iter()
+                .filter(|i| i.result.is_some())
+                .count()
+                >= count
+        })
+    }
+
+    /// The invocations so far, in the order they were handed out.
+    pub fn invocations(&self) -> Vec<Invocation> {
+        self.seen(|log| log.invocations.clone()).unwrap_or_default()
+    }
+
     /// Reads what was seen.
-    pub fn seen<T>(&self, f: impl FnOnce(&Seen) -> T) -> Option<T> {
+    pub fn seen<T>(&self, f: impl FnOnce(&RuntimeLog) -> T) -> Option<T> {
         self.state.0.lock().ok().map(|s| f(&s.seen))
     }
 }
@@ -136,6 +193,7 @@ fn serve(conn: TcpStream, state: &(Mutex<State>, Condvar)) -> std::io::Result<()
         }
         let mut body = vec![0; length];
         reader.read_exact(&mut body)?;
+        let arrived = Instant::now();
         if method == "GET" && path == NEXT {
             let (event, id) = {
                 let Ok(mut s) = lock.lock() else {
@@ -151,6 +209,10 @@ fn serve(conn: TcpStream, state: &(Mutex<State>, Condvar)) -> std::io::Result<()
                     }
                     if let Some(e) = s.events.pop_front() {
                         s.served += 1;
+                        s.seen.invocations.push(Invocation {
+                            handed_out: Instant::now(),
+                            result: None,
+                        });
                         break (e, s.served);
                     }
                     s = match cvar.wait(s) {
@@ -178,6 +240,10 @@ fn serve(conn: TcpStream, state: &(Mutex<State>, Condvar)) -> std::io::Result<()
         } else {
             let ok = path.ends_with("/response");
             if let Ok(mut s) = lock.lock() {
+                let n = invocation_number(&path).and_then(|n| n.checked_sub(1));
+                if let Some(inv) = n.and_then(|i| s.seen.invocations.get_mut(i)) {
+                    inv.result.get_or_insert((ok, arrived, body.clone()));
+                }
                 s.seen.results.push((ok, body));
             }
             cvar.notify_all();
@@ -190,5 +256,69 @@ fn serve(conn: TcpStream, state: &(Mutex<State>, Condvar)) -> std::io::Result<()
             writer.write_all(reply)?;
         }
         writer.flush()?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_paths_name_their_invocation() {
+        assert_eq!(
+            invocation_number("/2018-06-01/runtime/invocation/request-12/response"),
+            Some(12)
+        );
+        assert_eq!(
+            invocation_number("/2018-06-01/runtime/invocation/request-3/error"),
+            Some(3)
+        );
+        assert_eq!(invocation_number("/2018-06-01/runtime/init/error"), None);
+    }
+
+    #[test]
+    fn the_runtime_times_each_invocation_it_hands_out() {
+        let api = FakeRuntime::repeat(b"{\"records\":{}}".to_vec(), 2).expect("listens");
+        let client = |path: &str, method: &str| {
+            let mut c = TcpStream::connect(api.addr()).expect("connects");
+            write!(
+                c,
+                "{method} {path} HTTP/1.1\r\nContent-Length: 2\r\n\r\n{{}}"
+            )
+            .expect("writes");
+            let mut reader = BufReader::new(c);
+            let mut reply = String::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).expect("reads");
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().expect("a length");
+                }
+                reply.push_str(&line);
+                if line == "\r\n" || line.is_empty() {
+                    break;
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).expect("reads the body");
+            reply + &String::from_utf8_lossy(&body)
+        };
+        let first = client(NEXT, "GET");
+        assert!(
+            first.contains("request-1") && first.ends_with("{\"records\":{}}"),
+            "{first}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        client("/2018-06-01/runtime/invocation/request-1/response", "POST");
+        let second = client(NEXT, "GET");
+        assert!(second.contains("request-2"), "{second}");
+        client("/2018-06-01/runtime/invocation/request-2/error", "POST");
+        assert!(api.wait_for_results(2, Duration::from_secs(5)));
+        let seen = api.invocations();
+        assert_eq!(seen.len(), 2);
+        assert!(seen[0].took().expect("a result") >= Duration::from_millis(5));
+        assert!(seen[0].result.as_ref().expect("a result").0);
+        assert!(!seen[1].result.as_ref().expect("a result").0);
     }
 }

@@ -120,3 +120,19 @@ pub async fn rates(
     }
     Ok(out)
 }
+
+/// Rows a second of bare prepared inserts of `batch`, written once at
+/// `concurrency` to the node at `contact` (schema already applied): the
+/// baseline of a run that writes as many distinct rows.
+pub async fn bare_rate(
+    contact: &str,
+    batch: &ProcessedBatch,
+    concurrency: usize,
+) -> Result<f64, String> {
+    let config = SinkConfig::local(contact);
+    let session = Arc::new(connect_session(&config).await.map_err(|e| e.to_string())?);
+    let bare = Bare::prepare(session, &config.keyspace).await?;
+    let t = Instant::now();
+    bare.store(batch, concurrency).await?;
+    Ok((batch.rows.len() + batch.dead_letters.len()) as f64 / t.elapsed().as_secs_f64())
+}

@@ -4,7 +4,8 @@
 use logpipe_core::batch::{ProcessedBatch, Router};
 use logpipe_core::event::{self, EventError};
 use logpipe_core::logs::LogRow;
-use logpipe_core::{KafkaEvent, ReasonCode};
+use aws_lambda_events::event::kafka::KafkaEvent;
+use logpipe_core::ReasonCode;
 
 /// A record's place: topic, partition, offset.
 pub type Place = (String, i32, i64);

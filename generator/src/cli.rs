@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use logpipe_core::topics::LogKind;
+use logpipe_contract::topics::LogKind;
 
 use crate::events::{write_events, EventVariant, EventsConfig};
 use crate::flags::{parse_key_value, parse_ratio, TopicSelection};
@@ -230,18 +230,12 @@ pub async fn run(args: GenerateArgs) -> anyhow::Result<GenerateSummary> {
         backlog: None,
     };
     let stop = control.stop.clone();
-    let quiet = args.quiet;
-    let ctrl_c = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            stop.store(true, Ordering::Relaxed);
-            if !quiet {
-                eprintln!("stopping: waiting for records already sent (Ctrl-C again to quit now)");
-            }
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
-        }
-    });
+    let ctrl_c = crate::shutdown::on_ctrl_c(
+        (!args.quiet).then(|| {
+            "stopping: waiting for records already sent (Ctrl-C again to quit now)".to_owned()
+        }),
+        move || stop.store(true, Ordering::Relaxed),
+    );
 
     let result = if args.stdout {
         let control = control.clone();

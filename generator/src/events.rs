@@ -2,11 +2,13 @@
 //! each function, written to a directory instead of produced to Kafka.
 //!
 //! Each file is one event for one function (one topic), both variants
-//! (`aws:kafka` for MSK, `SelfManagedKafka`), serialized with
-//! `aws_lambda_events`. Records are keyed `"<topic>-<partition>"`; the
-//! partition is the one Kafka's default partitioner gives the key
-//! ([`partition_for_key`]), offsets rise per partition, and a batch ends at
-//! the batch size or at AWS's 6 MB invocation payload limit. Beside the
+//! (`aws:kafka` for MSK, `SelfManagedKafka`), written by the project's one
+//! event encoder (`logpipe_contract::event`). Records are keyed
+//! `"<topic>-<partition>"`; the partition is the one Kafka's default
+//! partitioner gives the key ([`partition_for_key`]), offsets rise per
+//! partition, and a batch ends at the batch size or where one more record
+//! would take the payload past AWS's 6 MB invocation limit (counted to the
+//! byte before anything is written). Beside the
 //! events, `expected.json` ([`Manifest`]) says what the pipeline must make of
 //! them, in the words `logpipe replay --json` reports.
 
@@ -15,11 +17,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use aws_lambda_events::encodings::MillisecondTimestamp;
-use aws_lambda_events::kafka::{KafkaEvent, KafkaRecord};
-use base64::Engine as _;
-use chrono::DateTime;
-use logpipe_core::topics::LogKind;
+use logpipe_contract::event::{
+    encode, EventRecord, EventSource, Field, PayloadSizer, TimestampType,
+};
+use logpipe_contract::topics::LogKind;
 use serde::{Deserialize, Serialize};
 
 use crate::generator::{Expected, GeneratedRecord, Generator, RecordValue};
@@ -27,42 +28,7 @@ use crate::schedule::{Pacer, RunControl, Schedule};
 use crate::summary::GenerateSummary;
 use crate::GenerateError;
 
-/// AWS's limit on a synchronous invocation payload.
-pub const MAX_EVENT_BYTES: usize = 6 * 1024 * 1024;
-
-/// Generous room for one record's JSON around its key and value.
-const RECORD_OVERHEAD_BYTES: usize = 400;
-
-/// Which event source mapping the events imitate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum EventVariant {
-    /// Amazon MSK: `eventSource` `aws:kafka`, with `eventSourceArn`.
-    Msk,
-    /// Self-managed Apache Kafka: `eventSource` `SelfManagedKafka`.
-    SelfManaged,
-}
-
-impl EventVariant {
-    /// The `eventSource` field.
-    pub fn event_source(self) -> &'static str {
-        match self {
-            EventVariant::Msk => "aws:kafka",
-            EventVariant::SelfManaged => "SelfManagedKafka",
-        }
-    }
-
-    /// The name used on the command line and in the manifest.
-    pub fn name(self) -> &'static str {
-        match self {
-            EventVariant::Msk => "msk",
-            EventVariant::SelfManaged => "self-managed",
-        }
-    }
-}
-
-/// The MSK cluster ARN written into `eventSourceArn` unless one is given.
-pub const DEFAULT_CLUSTER_ARN: &str =
-    "arn:aws:kafka:us-east-1:123456789012:cluster/logpipe/5f4dcd3e-1b2a-4c8e-9a57-0c6f0e1d2b3a-3";
+pub use logpipe_contract::event::{EventVariant, DEFAULT_CLUSTER_ARN, MAX_EVENT_BYTES};
 
 /// How to write event files.
 #[derive(Debug, Clone)]
@@ -258,9 +224,56 @@ pub fn record_headers(producer_id: &str) -> [(&'static str, Vec<u8>); 2] {
     ]
 }
 
+/// A record with its place in the topic: the partition its key hashes to,
+/// and the next offset there.
+struct Placed {
+    record: GeneratedRecord,
+    partition: i32,
+    offset: i64,
+}
+
+/// A [`Placed`] record as the event encoder reads it.
+struct View<'a> {
+    placed: &'a Placed,
+    headers: &'a [(&'static str, Vec<u8>)],
+}
+
+impl EventRecord for View<'_> {
+    fn topic(&self) -> &str {
+        &self.placed.record.topic
+    }
+    fn partition(&self) -> i32 {
+        self.placed.partition
+    }
+    fn offset(&self) -> i64 {
+        self.placed.offset
+    }
+    fn timestamp_ms(&self) -> i64 {
+        self.placed.record.timestamp_ms
+    }
+    fn timestamp_type(&self) -> TimestampType {
+        TimestampType::CreateTime
+    }
+    fn key(&self) -> Field<'_> {
+        Field::Bytes(&self.placed.record.key)
+    }
+    fn value(&self) -> Field<'_> {
+        match &self.placed.record.value {
+            RecordValue::Null => Field::Null,
+            RecordValue::Bytes(b) => Field::Bytes(b),
+            RecordValue::NotBase64(s) => Field::Verbatim(s),
+        }
+    }
+    fn for_each_header(&self, f: &mut dyn FnMut(&str, &[u8])) {
+        for (name, value) in self.headers {
+            f(name, value);
+        }
+    }
+}
+
 struct PendingBatch {
-    records: Vec<GeneratedRecord>,
-    bytes: usize,
+    records: Vec<Placed>,
+    size: PayloadSizer,
 }
 
 /// Writes event files for `schedule`'s records into `config.dir`, then
@@ -278,10 +291,18 @@ pub fn write_events(
         source,
     })?;
     let started = Instant::now();
+    let source = EventSource {
+        variant: config.variant,
+        event_source_arn: config
+            .cluster_arn
+            .clone()
+            .unwrap_or_else(|| DEFAULT_CLUSTER_ARN.to_owned()),
+        bootstrap_servers: config.bootstrap(),
+    };
+    let headers = record_headers(&config.producer_id);
     let mut writer = EventWriter {
         config,
-        bootstrap: config.bootstrap(),
-        headers: record_headers(&config.producer_id),
+        source,
         offsets: BTreeMap::new(),
         sequence: BTreeMap::new(),
         manifest: Manifest {
@@ -300,23 +321,27 @@ pub fn write_events(
         let Some(record) = generator.next() else {
             break;
         };
-        let size = encoded_len(&record);
         let kind = record.kind;
+        let placed = writer.place(record);
+        let view = View {
+            placed: &placed,
+            headers: &headers,
+        };
         let batch = pending.entry(kind).or_insert_with(|| PendingBatch {
             records: Vec::new(),
-            bytes: 0,
+            size: PayloadSizer::new(&writer.source),
         });
-        if !batch.records.is_empty() && batch.bytes + size > MAX_EVENT_BYTES {
+        if !batch.records.is_empty() && batch.size.with(&view) > MAX_EVENT_BYTES {
             let full = std::mem::take(&mut batch.records);
-            batch.bytes = 0;
-            writer.write(kind, generator, full)?;
+            batch.size = PayloadSizer::new(&writer.source);
+            writer.write(kind, generator, &headers, full)?;
         }
-        batch.bytes += size;
-        batch.records.push(record);
+        batch.size.add(&view);
+        batch.records.push(placed);
         if batch.records.len() >= config.batch_size {
             let full = std::mem::take(&mut batch.records);
-            batch.bytes = 0;
-            writer.write(kind, generator, full)?;
+            batch.size = PayloadSizer::new(&writer.source);
+            writer.write(kind, generator, &headers, full)?;
         }
         written += 1;
         if written.is_multiple_of(1024) {
@@ -325,7 +350,7 @@ pub fn write_events(
     }
     for (kind, batch) in pending {
         if !batch.records.is_empty() {
-            writer.write(kind, generator, batch.records)?;
+            writer.write(kind, generator, &headers, batch.records)?;
         }
     }
     control.progress.set_position(written);
@@ -352,31 +377,38 @@ pub fn write_events(
 }
 
 /// About how many bytes a record adds to an event.
-fn encoded_len(record: &GeneratedRecord) -> usize {
-    let b64 = |n: usize| n.div_ceil(3) * 4;
-    let value = match &record.value {
-        RecordValue::Null => 0,
-        RecordValue::Bytes(b) => b64(b.len()),
-        RecordValue::NotBase64(s) => s.len() * 2,
-    };
-    value + b64(record.key.len()) + RECORD_OVERHEAD_BYTES
-}
-
 struct EventWriter<'a> {
     config: &'a EventsConfig,
-    bootstrap: String,
-    headers: [(&'static str, Vec<u8>); 2],
+    source: EventSource,
     offsets: BTreeMap<(String, i32), i64>,
     sequence: BTreeMap<LogKind, u64>,
     manifest: Manifest,
 }
 
 impl EventWriter<'_> {
+    /// Gives `record` its partition (as Kafka's default partitioner would)
+    /// and the next offset there.
+    fn place(&mut self, record: GeneratedRecord) -> Placed {
+        let partition = partition_for_key(&record.key, self.config.partitions);
+        let next = self
+            .offsets
+            .entry((record.topic.to_string(), partition))
+            .or_default();
+        let offset = *next;
+        *next += 1;
+        Placed {
+            record,
+            partition,
+            offset,
+        }
+    }
+
     fn write(
         &mut self,
         kind: LogKind,
         generator: &Generator,
-        records: Vec<GeneratedRecord>,
+        headers: &[(&'static str, Vec<u8>)],
+        records: Vec<Placed>,
     ) -> Result<(), GenerateError> {
         let topic = generator.config().topics.get(kind).to_string();
         let seq = self.sequence.entry(kind).or_default();
@@ -389,87 +421,26 @@ impl EventWriter<'_> {
             expected: ExpectedCounts::default(),
         };
 
-        let mut event = KafkaEvent::default();
-        event.event_source = Some(self.config.variant.event_source().to_owned());
-        if self.config.variant == EventVariant::Msk {
-            event.event_source_arn = Some(
-                self.config
-                    .cluster_arn
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_CLUSTER_ARN.to_owned()),
-            );
-        }
-        event.bootstrap_servers = Some(self.bootstrap.clone());
-        for record in records {
-            let partition = partition_for_key(&record.key, self.config.partitions);
-            let offset = self
-                .offsets
-                .entry((record.topic.to_string(), partition))
-                .or_default();
-            let mut out = KafkaRecord::default();
-            out.topic = Some(record.topic.to_string());
-            out.partition = i64::from(partition);
-            out.offset = *offset;
-            *offset += 1;
-            out.timestamp = MillisecondTimestamp(
-                DateTime::from_timestamp_millis(record.timestamp_ms).unwrap_or_default(),
-            );
-            out.timestamp_type = Some("CREATE_TIME".to_owned());
-            out.key = Some(base64::engine::general_purpose::STANDARD.encode(&record.key));
-            out.value = match &record.value {
-                RecordValue::Null => None,
-                RecordValue::Bytes(b) => Some(base64::engine::general_purpose::STANDARD.encode(b)),
-                RecordValue::NotBase64(s) => Some(s.clone()),
-            };
-            // AWS writes each header as a one-entry object whose value is
-            // the bytes as (signed) numbers.
-            out.headers = self
-                .headers
-                .iter()
-                .map(|(k, v)| {
-                    std::iter::once(((*k).to_owned(), v.iter().map(|b| *b as i8).collect()))
-                        .collect()
-                })
-                .collect();
-            entry.expected.count(record.expected);
-            self.manifest.totals.count(record.expected);
+        for placed in &records {
+            let expected = placed.record.expected;
+            entry.expected.count(expected);
+            self.manifest.totals.count(expected);
             self.manifest
                 .by_topic
-                .entry(record.topic.to_string())
+                .entry(placed.record.topic.to_string())
                 .or_default()
-                .count(record.expected);
-            event
-                .records
-                .entry(format!("{}-{partition}", record.topic))
-                .or_default()
-                .push(out);
+                .count(expected);
         }
-
-        let mut json = serde_json::to_value(&event).expect("a Kafka event serializes");
-        if let Some(serde_json::Value::Object(records)) = json.get_mut("records") {
-            // `records` is a HashMap: sort its keys so a seed gives the same
-            // bytes.
-            records.sort_keys();
-            // aws_lambda_events writes the timestamp as a string of digits;
-            // AWS sends a number.
-            for record in records
-                .values_mut()
-                .filter_map(|v| v.as_array_mut())
-                .flatten()
-            {
-                if let Some(ts) = record.get_mut("timestamp") {
-                    if let Some(ms) = ts.as_str().and_then(|s| s.parse::<i64>().ok()) {
-                        *ts = serde_json::Value::from(ms);
-                    }
-                }
-            }
+        let views: Vec<View<'_>> = records
+            .iter()
+            .map(|placed| View { placed, headers })
+            .collect();
+        let mut bytes = encode(&self.source, &views);
+        if self.config.pretty {
+            let json: serde_json::Value =
+                serde_json::from_slice(&bytes).expect("the encoder writes JSON");
+            bytes = serde_json::to_vec_pretty(&json).expect("a JSON value serializes");
         }
-        let bytes = if self.config.pretty {
-            serde_json::to_vec_pretty(&json)
-        } else {
-            serde_json::to_vec(&json)
-        }
-        .expect("a JSON value serializes");
         let path = self.config.dir.join(&file);
         fs::write(&path, bytes).map_err(|source| GenerateError::Io { path, source })?;
         self.manifest.events += 1;

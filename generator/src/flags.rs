@@ -4,7 +4,7 @@
 
 use std::str::FromStr;
 
-use logpipe_core::topics::LogKind;
+use logpipe_contract::topics::LogKind;
 
 /// A log kind: `auth`, `session`, `activity`, or its topic or function
 /// name.

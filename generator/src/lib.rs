@@ -38,6 +38,7 @@ pub mod msk;
 mod producer;
 mod schedule;
 mod security;
+pub mod shutdown;
 mod summary;
 mod time;
 mod variation;

@@ -406,7 +406,7 @@ fn json_serde<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
 mod tests {
     use super::*;
     use crate::world::World;
-    use logpipe_core::topics::LogKind;
+    use logpipe_contract::topics::LogKind;
     use std::net::{Ipv4Addr, Ipv6Addr};
 
     #[test]

@@ -21,8 +21,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use logpipe_core::reason::ReasonCode;
-use logpipe_core::topics::LogKind;
+use logpipe_contract::reason::ReasonCode;
+use logpipe_contract::topics::LogKind;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};

@@ -12,10 +12,12 @@
 
 use std::sync::OnceLock;
 
-use logpipe_core::logs::{MAX_FAILURE_REASON_BYTES, MAX_RESOURCE_BYTES, MAX_USER_AGENT_BYTES};
-use logpipe_core::reason::ReasonCode;
-use logpipe_core::record::MAX_VALUE_BYTES;
-use logpipe_core::topics::LogKind;
+use logpipe_contract::limits::MAX_VALUE_BYTES;
+use logpipe_contract::limits::{
+    MAX_FAILURE_REASON_BYTES, MAX_RESOURCE_BYTES, MAX_USER_AGENT_BYTES,
+};
+use logpipe_contract::reason::ReasonCode;
+use logpipe_contract::topics::LogKind;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Map, Value};

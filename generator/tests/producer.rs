@@ -29,7 +29,7 @@ fn cluster() -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> 
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Seen {
+struct Consumed {
     topic: String,
     partition: i32,
     key: Vec<u8>,
@@ -37,7 +37,7 @@ struct Seen {
     headers: Vec<(String, Vec<u8>)>,
 }
 
-fn consume_all(bootstrap: &str, expected: usize) -> Vec<Seen> {
+fn consume_all(bootstrap: &str, expected: usize) -> Vec<Consumed> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", "generator-test")
@@ -62,7 +62,7 @@ fn consume_all(bootstrap: &str, expected: usize) -> Vec<Seen> {
                     .collect()
             })
             .unwrap_or_default();
-        seen.push(Seen {
+        seen.push(Consumed {
             topic: m.topic().to_owned(),
             partition: m.partition(),
             key: m.key().unwrap_or_default().to_vec(),
@@ -73,8 +73,8 @@ fn consume_all(bootstrap: &str, expected: usize) -> Vec<Seen> {
     seen
 }
 
-fn as_seen(r: &GeneratedRecord, producer_id: &str) -> Seen {
-    Seen {
+fn as_seen(r: &GeneratedRecord, producer_id: &str) -> Consumed {
+    Consumed {
         topic: r.topic.to_string(),
         partition: partition_for_key(&r.key, PARTITIONS as u32),
         key: r.key.clone(),
@@ -111,14 +111,14 @@ fn produced_records_come_back_exactly() {
     .unwrap()
     .take(3 * per_topic as usize)
     .collect();
-    let mut expected: Vec<Seen> = expected_records
+    let mut expected: Vec<Consumed> = expected_records
         .iter()
         .map(|r| as_seen(r, "test-producer"))
         .collect();
     let mut seen = consume_all(&bootstrap, expected.len());
     // Kafka keeps order within a partition: compare those sequences, then
     // everything as a set.
-    let sequences = |v: &[Seen]| {
+    let sequences = |v: &[Consumed]| {
         let mut by: BTreeMap<(String, i32), Vec<Vec<u8>>> = BTreeMap::new();
         for s in v {
             by.entry((s.topic.clone(), s.partition))

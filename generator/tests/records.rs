@@ -127,24 +127,12 @@ fn valid_records_keep_the_generator_promises() {
             .or_default() += 1;
     }
     // The story covers every event type and action of the log formats.
-    for expected in [
-        "login",
-        "logout",
-        "login_failed",
-        "password_reset",
-        "token_refresh",
-        "mfa_challenge",
-        "session_start",
-        "session_end",
-        "heartbeat",
-        "page_view",
-        "click",
-        "search",
-        "add_to_cart",
-        "remove_from_cart",
-        "checkout",
-        "purchase",
-    ] {
+    for expected in logpipe_core::logs::AUTH_EVENT_TYPES
+        .iter()
+        .chain(logpipe_core::logs::SESSION_EVENT_TYPES)
+        .chain(logpipe_core::logs::ACTIONS)
+        .copied()
+    {
         assert!(
             event_types.contains_key(expected),
             "{expected} never generated: {event_types:?}"

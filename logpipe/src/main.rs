@@ -1,23 +1,14 @@
-//! `logpipe`: the developer CLI of the logpipe pipeline.
-//!
-//! Each subcommand lives in `cmd/`; storage targets (`embedded`, `none`,
-//! `HOST:PORT`) are resolved in `storage.rs`; the local event source
-//! mapping (Kafka poller, event builder, invokers) is `esm/`.
+//! `logpipe`: the developer CLI of the logpipe pipeline. Argument parsing
+//! and dispatch only: each subcommand is `logpipe::cmd::<name>::run`.
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use logpipe::cmd;
 
-mod cmd;
-mod esm;
-mod storage;
-
-/// Locks `m`, taking the value even if a thread panicked while holding it:
-/// the guarded values here (counters, samples, offsets) stay usable.
-fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Serverless user-log pipeline: Kafka → Rust Lambda functions → Cassandra.
 #[derive(Parser)]
@@ -45,9 +36,14 @@ enum Command {
     Kafka(cmd::kafka::KafkaArgs),
     /// Create the Kafka topics (idempotent).
     Topics(cmd::topics::TopicsArgs),
+    /// After a deploy: send a small known batch through each function and
+    /// read its rows back.
+    Smoke(Box<cmd::smoke::SmokeArgs>),
     /// Generate user logs to Kafka, stdout or Lambda event files (the
     /// log-generator).
     Generate(Box<cmd::generate::GenerateArgs>),
+    /// List, count, show and redrive dead letters.
+    DeadLetters(cmd::dead_letters::DeadLettersArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,7 +73,9 @@ fn main() -> ExitCode {
             Command::Esm(args) => cmd::esm::run(*args).await,
             Command::Kafka(args) => cmd::kafka::run(args).await,
             Command::Topics(args) => cmd::topics::run(args).await,
+            Command::Smoke(args) => cmd::smoke::run(*args).await,
             Command::Generate(args) => cmd::generate::run(*args).await,
+            Command::DeadLetters(args) => cmd::dead_letters::run(args).await,
         }
     });
     match result {

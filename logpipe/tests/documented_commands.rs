@@ -16,16 +16,26 @@ use std::process::Command;
 
 use common::root;
 
-const SUBCOMMANDS: &[&str] = &[
-    "replay",
-    "cassandra",
-    "schema",
-    "demo",
-    "esm",
-    "kafka",
-    "topics",
-    "generate",
-];
+/// The CLI's subcommands, as its own `--help` lists them, so a new one is
+/// checked from the day it exists.
+fn subcommands() -> Vec<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_logpipe"))
+        .arg("--help")
+        .output()
+        .expect("logpipe --help runs");
+    let help = String::from_utf8_lossy(&out.stdout);
+    let list: Vec<String> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(list.len() >= 10, "subcommands of logpipe --help: {list:?}");
+    list
+}
 
 /// Values for the synopses' placeholders, by kind.
 fn placeholder(token: &str) -> Option<&'static str> {
@@ -38,6 +48,7 @@ fn placeholder(token: &str) -> Option<&'static str> {
         "URL" => "http://127.0.0.1:9000",
         "KINDS" => "auth",
         "KIND=TOPIC" => "auth=user_auth_logs",
+        "KIND=NAME" => "auth=auth-logs",
         "GROUP" | "K" | "NAME" | "TOPIC" => "x",
         "MAP" => "{'class':'SimpleStrategy','replication_factor':1}",
         _ => return None,
@@ -120,6 +131,10 @@ fn interpolate(hcl: &str) -> String {
 
 /// Every `logpipe SUBCOMMAND ...` in `text`, with continuation lines joined.
 fn commands_in(text: &str) -> Vec<String> {
+    commands_of(text, &subcommands())
+}
+
+fn commands_of(text: &str, subcommands: &[String]) -> Vec<String> {
     let joined = text.replace("\\\n", " ");
     let mut found = Vec::new();
     for line in joined.lines() {
@@ -134,7 +149,7 @@ fn commands_in(text: &str) -> Vec<String> {
                 }
                 let tail = &piece[at..];
                 let sub = tail.split_whitespace().next().unwrap_or("");
-                if SUBCOMMANDS.contains(&sub) {
+                if subcommands.iter().any(|s| s == sub) {
                     let end = tail.find('"').unwrap_or(tail.len());
                     found.push(format!("logpipe {}", &tail[..end]));
                 }
@@ -189,6 +204,7 @@ fn check(file: &Path, command: &str) -> Result<(), String> {
 
 #[test]
 fn every_documented_logpipe_command_parses() {
+    let subs = subcommands();
     let mut checked = 0;
     let mut refused = Vec::new();
     for file in documents() {
@@ -200,7 +216,7 @@ fn every_documented_logpipe_command_parses() {
         } else {
             text
         };
-        for command in commands_in(&text) {
+        for command in commands_of(&text, &subs) {
             checked += 1;
             if let Err(e) = check(&file, &command) {
                 refused.push(e);
@@ -210,6 +226,17 @@ fn every_documented_logpipe_command_parses() {
     assert!(refused.is_empty(), "{}", refused.join("\n\n"));
     // The README alone documents every subcommand: far more than this.
     assert!(checked >= 30, "only {checked} commands found");
+    // Each subcommand is documented somewhere.
+    let all: String = documents()
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .collect();
+    for sub in &subs {
+        assert!(
+            all.contains(&format!("logpipe {sub}")),
+            "`logpipe {sub}` is not in the README or docs/"
+        );
+    }
 }
 
 #[test]

@@ -230,7 +230,7 @@ async fn lambda_api_events_have_aws_shape_and_a_poisoned_batch_is_bisected_to_th
     assert!(invocations.len() >= 10, "{}", invocations.len());
     for (path, body, failed) in &invocations {
         assert_eq!(path, "/2015-03-31/functions/auth-logs/invocations");
-        logpipe_core::event::decode_event(body).expect("the functions' decoder takes it");
+        logpipe_core::event::decode(body).expect("the functions' decoder takes it");
         let event = assert_fixture_shape(body, "msk_auth_mixed");
         assert_eq!(event["eventSource"], "aws:kafka");
         assert_eq!(event["eventSourceArn"], arn);

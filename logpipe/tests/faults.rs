@@ -24,9 +24,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use logpipe_core::config::{Credentials, TlsSettings};
-use logpipe_core::event::decode_event;
 use logpipe_core::sink::{connect_session, CassandraSink};
-use logpipe_core::{Function, HandlerError, KafkaEvent, Router, SinkConfig};
+use logpipe_core::{Function, HandlerError, Router, SinkConfig};
 use logpipe_testkit::{unique_name, Cassandra, CassandraOptions};
 use scylla::client::session::Session;
 
@@ -36,7 +35,7 @@ use common::real::{
 };
 use common::watch::post_with_headers;
 use common::{
-    assert_dump_matches_golden, free_port, root, wait_output, wait_until, Killed, TABLES,
+    assert_dump_matches_golden, free_port, root, wait_output, wait_until, KillOnDrop, TABLES,
 };
 
 // ---------------------------------------------------------------------------
@@ -135,19 +134,7 @@ fn fixture(name: &str) -> PathBuf {
 
 /// `logpipe schema apply` of `keyspace` on `node`.
 async fn apply_schema(node: &Cassandra, keyspace: &str) {
-    run_env(
-        common::args(&[
-            "schema",
-            "apply",
-            "--cassandra",
-            node.address(),
-            "--keyspace",
-            keyspace,
-        ]),
-        env_of(node),
-    )
-    .await
-    .assert_success();
+    common::real::schema_apply(node.address(), keyspace, env_of(node)).await;
 }
 
 /// Dumps the four tables of `keyspace` on `node` into `dir` (a replay of
@@ -172,10 +159,10 @@ async fn function_on(config: &SinkConfig) -> Function {
 }
 
 /// Retries a batch the way an event source mapping does, until it succeeds.
-async fn retry_until_stored(function: &Function, event: &KafkaEvent) {
+async fn retry_until_stored(function: &Function, event: &[u8]) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        match function.handle(event).await {
+        match function.handle_payload(event).await {
             Ok(_) => return,
             Err(e) if Instant::now() < deadline => {
                 assert!(e.is_retryable(), "{e}");
@@ -198,12 +185,12 @@ fn a_stopped_node_fails_the_batch_within_its_retry_budget_and_the_retry_matches_
         apply_schema(node, &ks).await;
         let config = config(node, &ks);
         let function = function_on(&config).await;
-        let event = decode_event(&std::fs::read(fixture("msk_auth_mixed")).unwrap()).unwrap();
+        let event = std::fs::read(fixture("msk_auth_mixed")).unwrap();
 
         node.stop();
         let started = Instant::now();
         let err = function
-            .handle(&event)
+            .handle_payload(&event)
             .await
             .expect_err("no node: the batch must fail");
         let took = started.elapsed();
@@ -437,7 +424,7 @@ fn forget_prepared_statements(node: &Cassandra) {
 }
 
 /// One record of each kind and a dead letter, at offsets from `base`.
-fn small_event(user: &str, base: i64) -> KafkaEvent {
+fn small_event(user: &str, base: i64) -> Vec<u8> {
     let recs = [
         Rec::new(
             "user_auth_logs",
@@ -468,7 +455,7 @@ fn small_event(user: &str, base: i64) -> KafkaEvent {
             value: "not json".into(),
         },
     ];
-    decode_event(event_json(&recs).to_string().as_bytes()).unwrap()
+    event_json(&recs).to_string().into_bytes()
 }
 
 #[test]
@@ -482,7 +469,7 @@ fn a_long_lived_sink_writes_again_after_the_node_restarts_without_its_prepared_s
         // One sink for the whole test, as a Lambda container keeps it.
         let function = function_on(&config).await;
         function
-            .handle(&small_event("before", 1))
+            .handle_payload(&small_event("before", 1))
             .await
             .expect("writes before the restart");
         let probe = connect_session(&config).await.unwrap();
@@ -503,7 +490,7 @@ fn a_long_lived_sink_writes_again_after_the_node_restarts_without_its_prepared_s
         // (same prepared statements, now unknown to the node) writes.
         let reconnect = Instant::now();
         loop {
-            let summary = function.handle(&small_event("after", 2)).await;
+            let summary = function.handle_payload(&small_event("after", 2)).await;
             match summary {
                 Ok(s) => {
                     assert_eq!((s.written, s.dead_lettered), (3, 1));
@@ -542,7 +529,7 @@ fn a_long_lived_sink_writes_again_after_the_node_restarts_without_its_prepared_s
 // TLS and credentials.
 
 /// moto's server on a free loopback port, killed on drop; its endpoint URL.
-fn start_moto() -> (Killed, String) {
+fn start_moto() -> (KillOnDrop, String) {
     let venv = std::env::var_os("LOGPIPE_VENV").map_or_else(|| root().join(".venv"), PathBuf::from);
     let moto = venv.join("bin/moto_server");
     assert!(
@@ -558,7 +545,7 @@ fn start_moto() -> (Killed, String) {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", moto.display()));
-    let server = Killed::new(child);
+    let server = KillOnDrop::new(child);
     let addr = format!("127.0.0.1:{port}");
     wait_until("moto listening", Duration::from_secs(60), || {
         std::net::TcpStream::connect(&addr).is_ok()

@@ -35,7 +35,7 @@ use common::kafka::{
     esm_args_in, learn_runs, mock_cluster, produce, produce_in, produce_only_in, read_stored,
     read_stored_in, read_topic, real_pair, Place, Run, Scope,
 };
-use common::{collect_lines, run_logpipe, wait_for_lines, wait_output, wait_until, Killed};
+use common::{collect_lines, run_logpipe, wait_for_lines, wait_output, wait_until, KillOnDrop};
 use logpipe_core::LogKind;
 use logpipe_testkit::{Kafka, KafkaOptions};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -49,7 +49,7 @@ fn is_batch_line(line: &str) -> bool {
 }
 
 /// Spawns `logpipe esm` with `args` and collects its stderr.
-fn spawn_esm(args: &[String]) -> (Killed, Arc<Mutex<Vec<String>>>) {
+fn spawn_esm(args: &[String]) -> (KillOnDrop, Arc<Mutex<Vec<String>>>) {
     let mut esm = common::spawn_logpipe(args);
     let (lines, _) = collect_lines(esm.child.stderr.take().unwrap());
     (esm, lines)
@@ -121,7 +121,7 @@ async fn request_errors_a_broker_down_and_a_killed_mapping_lose_nothing() {
             >= 5
     });
 
-    // Killed mid-stream: whatever it committed is stored.
+    // KillOnDrop mid-stream: whatever it committed is stored.
     esm.kill_now();
     let stored = read_stored(&cql).await;
     let (covered, everything) =
@@ -255,8 +255,9 @@ async fn fake_lambda(scope: &Scope, cql: &str, timeout: Duration) -> (String, Se
                         6 => Some(Failure::Timeout),
                         _ => None,
                     };
-                    let event = logpipe_core::event::decode_event(&body).expect("an event");
-                    let places: Vec<Place> = logpipe_core::event::records(&event)
+                    let event = logpipe_core::event::decode(&body).expect("an event");
+                    let places: Vec<Place> = event
+                        .records()
                         .unwrap()
                         .iter()
                         .map(|r| (r.topic.to_owned(), r.partition, r.offset))
@@ -274,7 +275,7 @@ async fn fake_lambda(scope: &Scope, cql: &str, timeout: Duration) -> (String, Se
                             r#"{"errorType":"HandlerError","errorMessage":"storage failed"}"#.to_owned(),
                         ),
                         Some(Failure::Timeout) | None => {
-                            let summary = function.handle(&event).await.expect("stored");
+                            let summary = function.handle_payload(&body).await.expect("stored");
                             if failure == Some(Failure::Timeout) {
                                 tokio::time::sleep(timeout + Duration::from_secs(1)).await;
                             }
@@ -481,7 +482,7 @@ async fn poison_records_go_to_dead_letters_and_their_partition_moves_on() {
 // A real broker killed and restarted
 
 /// Sends `kill -s SIGNAL` to the process.
-fn signal(process: &Killed, name: &str) {
+fn signal(process: &KillOnDrop, name: &str) {
     let status = Command::new("kill")
         .args(["-s", name, &process.child.id().to_string()])
         .status()

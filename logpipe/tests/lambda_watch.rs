@@ -14,12 +14,12 @@ mod common;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use common::real::{run_env, shared_cassandra, unique_name};
+use common::real::{shared_cassandra, unique_name};
 use common::watch::{
     cargo_lambda, invoke_until_answered, start_cargo_lambda_watch, start_cargo_lambda_watch_with,
 };
 use common::{
-    args, assert_dump_matches_golden, dump_keyspace, dump_node, root, start_cql_node, Killed,
+    assert_dump_matches_golden, dump_keyspace, dump_node, root, start_cql_node, KillOnDrop,
 };
 
 fn one_at_a_time() -> MutexGuard<'static, ()> {
@@ -67,18 +67,9 @@ fn a_function_under_cargo_lambda_watch_stores_a_fixture_event_in_the_real_cassan
     cargo_lambda();
     let cql = shared_cassandra();
     let keyspace = unique_name("watch");
-    let applied = tokio::runtime::Runtime::new().unwrap().block_on(run_env(
-        args(&[
-            "schema",
-            "apply",
-            "--cassandra",
-            cql,
-            "--keyspace",
-            &keyspace,
-        ]),
-        vec![],
-    ));
-    applied.assert_success();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(common::real::schema_apply(cql, &keyspace, vec![]));
     let (watch, invoke) =
         start_cargo_lambda_watch_with(cql, &[("LOGPIPE_CASSANDRA_KEYSPACE", &keyspace)]);
     invoke_session_fixture(&invoke);
@@ -94,7 +85,7 @@ fn a_function_under_cargo_lambda_watch_stores_a_fixture_event_in_a_logpipe_cassa
     let _turn = one_at_a_time();
     cargo_lambda();
     let (node, cql) = start_cql_node();
-    let node = Killed::new(node);
+    let node = KillOnDrop::new(node);
     let (watch, invoke) = start_cargo_lambda_watch(&cql);
     invoke_session_fixture(&invoke);
     drop(watch);

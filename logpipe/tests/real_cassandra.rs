@@ -895,3 +895,86 @@ async fn a_batch_retried_after_half_was_written_leaves_identical_cells_and_write
         recs.len()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_apply_with_network_topology_strategy_on_the_nodes_datacenter() {
+    let addr = shared_cassandra();
+    let session = session(addr).await;
+    let dc: Vec<(String,)> = rows(&session, "SELECT data_center FROM system.local", ()).await;
+    let dc = dc[0].0.clone();
+    let ks = unique_name("nts");
+    let replication = format!("{{'class': 'NetworkTopologyStrategy', '{dc}': 1}}");
+    let apply = |replication: String| {
+        run_env(
+            args(&[
+                "schema",
+                "apply",
+                "--cassandra",
+                addr,
+                "--keyspace",
+                &ks,
+                "--replication",
+                &replication,
+            ]),
+            vec![],
+        )
+    };
+    let want: BTreeMap<String, String> = [
+        (
+            "class".to_owned(),
+            "org.apache.cassandra.locator.NetworkTopologyStrategy".to_owned(),
+        ),
+        (dc.clone(), "1".to_owned()),
+    ]
+    .into();
+    for run in 0..2 {
+        let out = apply(replication.clone()).await.assert_success();
+        assert!(
+            out.stdout.contains("applied 5 statements"),
+            "run {run}: {}",
+            out.stdout
+        );
+        assert!(!out.stderr.contains("warning"), "run {run}: {}", out.stderr);
+        assert_eq!(replication_held(&session, &ks).await, Some(want.clone()));
+        let tables: Vec<(String,)> = rows(
+            &session,
+            "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?",
+            (&ks,),
+        )
+        .await;
+        assert_eq!(tables.len(), TABLES.len(), "run {run}: {tables:?}");
+    }
+    // Asked for another replication, an existing keyspace keeps its own,
+    // and the run says so with the statement that would change it.
+    let other = format!("{{'class': 'NetworkTopologyStrategy', '{dc}': 3}}");
+    let out = apply(other.clone()).await.assert_success();
+    assert!(
+        out.stderr.contains("warning: keyspace")
+            && out
+                .stderr
+                .contains(&format!("ALTER KEYSPACE {ks} WITH replication = {other}")),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(replication_held(&session, &ks).await, Some(want));
+    // A value that is no replication map is a usage error, before any
+    // connection.
+    let bad = apply("NetworkTopologyStrategy".into()).await;
+    assert_eq!(bad.status.code(), Some(64), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("not a CQL replication map"),
+        "{}",
+        bad.stderr
+    );
+}
+
+/// The replication map of `ks` as the server holds it.
+async fn replication_held(session: &Session, ks: &str) -> Option<BTreeMap<String, String>> {
+    let r: Vec<(BTreeMap<String, String>,)> = rows(
+        session,
+        "SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?",
+        (ks,),
+    )
+    .await;
+    r.into_iter().next().map(|r| r.0)
+}

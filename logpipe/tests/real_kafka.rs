@@ -38,7 +38,7 @@ use common::kafka::{
 };
 use common::{
     args, collect_lines, last_json_line, run_logpipe, spawn_logpipe, wait_for_lines, wait_output,
-    wait_until, Killed,
+    wait_until, KillOnDrop,
 };
 use logpipe_core::LogKind;
 use logpipe_testkit::{Kafka, KafkaOptions, Scram, TestCa};
@@ -49,7 +49,7 @@ fn is_batch_line(line: &str) -> bool {
 }
 
 /// Spawns `logpipe esm` with `args` and collects its stderr lines.
-fn spawn_esm(args: &[String]) -> (Killed, Arc<Mutex<Vec<String>>>) {
+fn spawn_esm(args: &[String]) -> (KillOnDrop, Arc<Mutex<Vec<String>>>) {
     let mut esm = spawn_logpipe(args);
     let (lines, _) = collect_lines(esm.child.stderr.take().unwrap());
     (esm, lines)
@@ -366,7 +366,7 @@ fn logpipe_with_env(args: &[String], env: &[(&str, &str)], limit: Duration) -> O
     for (k, v) in env {
         cmd.env(k, v);
     }
-    wait_output(Killed::new(cmd.spawn().expect("logpipe starts")), limit)
+    wait_output(KillOnDrop::new(cmd.spawn().expect("logpipe starts")), limit)
 }
 
 /// Asserts that the run failed (exit 1) within `limit`, and that stderr's

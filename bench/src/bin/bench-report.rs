@@ -15,10 +15,18 @@
 //! 5. `lambda`: the function binary against a fake Lambda Runtime API:
 //!    init time (start to first `next` request) and peak RSS on a 6 MB batch.
 //! 6. `generator`: `log-generator` to a real Apache Kafka broker vs to /dev/null.
+//! 7. `dumps`: a capture rewritten by Python's `json.dumps` (spaces, shuffled
+//!    keys, `\uXXXX` escapes, floats in metadata): the hot path against the
+//!    JSON floor on it, and `logpipe replay --cassandra none` as a whole
+//!    process against the Python reference handler.
+//! 8. `cost`: Lambda compute per million records: the three function
+//!    binaries under a timed fake Runtime API, billed per 1 ms, beside the
+//!    Python reference handler billed the same way.
 //!
-//! Usage: bench-report [--only hot,python,sink,e2e,lambda,generator]
+//! Usage: bench-report [--only hot,python,sink,e2e,lambda,generator,dumps,cost]
 //!   [--records N] [--repeats N] [--python PYTHON] [--out DIR]
 //!   [--sink-levels 1,8,64,256] [--e2e-records N] [--generator-records N]
+//!   [--dumps-records N] [--cost-invocations N] [--functions DIR]
 //!   [--logpipe PATH] [--function PATH] [--generator PATH]
 //!
 //! The real servers come from `make servers` (testkit starts them here).
@@ -27,7 +35,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use logpipe_bench::cost::{
+    batch_up_to, billed_ms, cpu_bound_gb_s_per_million, gb_s_per_million, memory_needed_mb,
+    terraform_memory_default, PRICE_ARM64_PER_GB_S, PRICE_X86_64_PER_GB_S,
+};
 use logpipe_bench::procs::{cpu_seconds, last_json, status_kib, Group};
+use logpipe_bench::python::{self, rewrite_with_dumps};
+use logpipe_bench::replay::{replay_none, same_outcomes, single_topic_event};
 use logpipe_bench::runtime_api::FakeRuntime;
 use logpipe_bench::{baseline, event_bytes, pipeline, values, Mix, MIXES};
 use logpipe_core::embedded::EmbeddedCassandra;
@@ -46,9 +60,21 @@ struct Args {
     logpipe: PathBuf,
     function: PathBuf,
     generator: PathBuf,
+    dumps_records: usize,
+    cost_invocations: usize,
+    functions: PathBuf,
 }
 
-const SECTIONS: [&str; 6] = ["hot", "python", "sink", "e2e", "lambda", "generator"];
+const SECTIONS: [&str; 8] = [
+    "hot",
+    "python",
+    "sink",
+    "e2e",
+    "lambda",
+    "generator",
+    "dumps",
+    "cost",
+];
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -63,6 +89,9 @@ fn parse_args() -> Result<Args, String> {
         logpipe: PathBuf::from("target/release/logpipe"),
         function: PathBuf::from("target/release/auth-logs"),
         generator: PathBuf::from("target/release/log-generator"),
+        dumps_records: 60_000,
+        cost_invocations: 20,
+        functions: PathBuf::from("target/release"),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -90,6 +119,9 @@ fn parse_args() -> Result<Args, String> {
             "--logpipe" => args.logpipe = PathBuf::from(value()?),
             "--function" => args.function = PathBuf::from(value()?),
             "--generator" => args.generator = PathBuf::from(value()?),
+            "--dumps-records" => args.dumps_records = num(value()?)? as usize,
+            "--cost-invocations" => args.cost_invocations = num(value()?)?.max(1) as usize,
+            "--functions" => args.functions = PathBuf::from(value()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -193,6 +225,12 @@ fn main() {
     }
     if on("generator") {
         generator(&args);
+    }
+    if on("dumps") {
+        dumps(&args, &events);
+    }
+    if on("cost") {
+        cost(&args);
     }
 }
 
@@ -356,9 +394,9 @@ fn demo(args: &Args, extra: &[&str]) -> Result<DemoRun, String> {
         use std::io::Read;
         let _ = out.read_to_end(&mut stdout);
     }
-    // Exited (or exiting) but not reaped: its CPU times are still readable.
+    // Exited (or exiting) but not reaped: its CPU times are still readable
+    // (a zombie keeps its final times) until it is waited for.
     let pid = group.pid();
-    let _ = group.0.try_wait();
     let mut cpu = cpu_seconds(pid).unwrap_or(0.0);
     for _ in 0..20 {
         std::thread::sleep(Duration::from_millis(50));
@@ -367,6 +405,7 @@ fn demo(args: &Args, extra: &[&str]) -> Result<DemoRun, String> {
             _ => break,
         }
     }
+    let _ = group.0.try_wait();
     let summary =
         last_json(&stdout).ok_or_else(|| "the demo printed no JSON summary".to_owned())?;
     Ok(DemoRun {
@@ -451,49 +490,59 @@ fn e2e(args: &Args) {
         &run,
         &format!(" / {} / {}", jvms(k1 - k0), jvms(c1 - c0)),
     );
-    // The same node's bare insert rate at the demo's concurrency: three
-    // mappings, each invocation writing 64 rows at a time.
-    let payload = event_bytes(Mix::MixedOnePercentBad, args.records);
-    let batch =
-        logpipe_core::batch::process_payload(&logpipe_core::Router::all_default("bench"), &payload)
-            .unwrap_or_else(|e| fail(e));
+    // The same node's bare insert rate at the demo's concurrency (three
+    // mappings, each invocation writing 64 rows at a time), writing as many
+    // distinct rows as the demo stored: generated like the demo's, in
+    // events of 10,000 records, each event from its own seed.
     let concurrency = 3 * 64;
-    match runtime().block_on(logpipe_bench::sink::rates(
+    let e2e = run.summary["records_per_second"].as_f64().unwrap_or(0.0);
+    let router = logpipe_core::Router::all_default("bench");
+    let mut distinct = logpipe_core::ProcessedBatch::default();
+    let events = (stored as usize).div_ceil(10_000);
+    for seed in 0..events {
+        let payload =
+            logpipe_bench::generated_event(&LogKind::ALL, 10_000, 1_000 + seed as u64, 0.01);
+        let batch =
+            logpipe_core::batch::process_payload(&router, &payload).unwrap_or_else(|e| fail(e));
+        distinct.rows.extend(batch.rows);
+        distinct.dead_letters.extend(batch.dead_letters);
+    }
+    match runtime().block_on(logpipe_bench::sink::bare_rate(
+        cassandra.address(),
+        &distinct,
+        concurrency,
+    )) {
+        Ok(bare) => println!(
+            "\nEnd to end on the real pair: {} records/s against {} rows/s of bare prepared inserts of {} distinct rows to the same node at concurrency {concurrency}: {:.1}% (target ≥ 60%).",
+            n(e2e),
+            n(bare),
+            n((distinct.rows.len() + distinct.dead_letters.len()) as f64),
+            100.0 * e2e / bare
+        ),
+        Err(e) => println!("\nbare inserts on the real node failed: {e}"),
+    }
+    // The baseline as §3 measures it: one 10,000-row batch, best of three
+    // writes of the same rows (overwrites, which a memtable absorbs).
+    let payload = event_bytes(Mix::MixedOnePercentBad, args.records);
+    let batch = logpipe_core::batch::process_payload(&router, &payload).unwrap_or_else(|e| fail(e));
+    if let Ok(rates) = runtime().block_on(logpipe_bench::sink::rates(
         cassandra.address(),
         &batch,
         &[concurrency],
         3,
     )) {
-        Ok(rates) => {
-            let bare = rates[0].bare;
-            let e2e = run.summary["records_per_second"].as_f64().unwrap_or(0.0);
-            println!(
-                "\nEnd to end on the real pair: {} records/s against {} rows/s of bare prepared inserts to the same node at concurrency {concurrency}: {:.0}% (target ≥ 60%).",
-                n(e2e),
-                n(bare),
-                100.0 * e2e / bare
-            );
-        }
-        Err(e) => println!("\nbare inserts on the real node failed: {e}"),
+        println!(
+            "Against §3's baseline (the same {} rows written three times, best run): {} rows/s, {:.1}%.",
+            n((batch.rows.len() + batch.dead_letters.len()) as f64),
+            n(rates[0].bare),
+            100.0 * e2e / rates[0].bare
+        );
     }
 }
 
 /// The function's environment under the fake runtime API.
 fn function_command(args: &Args, api: &FakeRuntime, contact: &str) -> Command {
-    let mut cmd = Command::new(&args.function);
-    cmd.env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("AWS_LAMBDA_RUNTIME_API", api.addr().to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "auth-logs")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/auth-logs")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
-        .env("AWS_REGION", "us-east-1")
-        .env("LOGPIPE_CASSANDRA_CONTACT_POINTS", contact)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    cmd
+    logpipe_bench::cost::function_command(&args.function, LogKind::Auth, api.addr(), contact, 512)
 }
 
 /// The largest auth-log event of at most `limit` bytes; returns it and its records.
@@ -550,18 +599,7 @@ fn lambda(args: &Args) {
 
     // Peak RSS: one invocation of the largest auth event under 6 MiB,
     // stored into an embedded CQL node.
-    let node = EmbeddedCassandra::start("127.0.0.1:0".parse().expect("an address"))
-        .unwrap_or_else(|e| fail(format_args!("embedded CQL node: {e}")));
-    let contact = node.addr().to_string();
-    runtime().block_on(async {
-        let session =
-            logpipe_core::sink::connect_session(&logpipe_core::SinkConfig::local(&contact))
-                .await
-                .unwrap_or_else(|e| fail(e));
-        logpipe_core::schema::apply(&session, logpipe_core::topics::DEFAULT_KEYSPACE, None)
-            .await
-            .unwrap_or_else(|e| fail(e));
-    });
+    let (_node, contact) = embedded_node_with_schema();
     let (event, records) = event_up_to(6 * 1024 * 1024);
     let api = FakeRuntime::start(vec![event.clone()]).unwrap_or_else(|e| fail(e));
     let started = Instant::now();
@@ -685,4 +723,442 @@ fn generator(args: &Args) {
         n(made_rate),
         100.0 * rate / made_rate
     );
+}
+
+/// Rounds of section 7: one Python pass over the capture, then the replay
+/// runs, in turn.
+const DUMPS_ROUNDS: usize = 5;
+/// `logpipe replay` runs of each capture a round.
+const REPLAY_RUNS: usize = 3;
+
+/// Section 7: a capture written by Python's `json.dumps`.
+fn dumps(args: &Args, events: &[(&'static str, PathBuf)]) {
+    let write = |name: &str, bytes: &[u8]| {
+        let file = args.out.join(format!("{name}.json"));
+        if let Err(e) = std::fs::write(&file, bytes) {
+            fail(format_args!("cannot write {}: {e}", file.display()));
+        }
+        file
+    };
+    // The capture: §1's events (written here if §1 did not run), then
+    // events of one topic each with 1% bad records, until it holds
+    // --dumps-records records.
+    let mut originals: Vec<PathBuf> = if events.is_empty() {
+        MIXES
+            .iter()
+            .map(|&mix| write(mix.name(), &event_bytes(mix, args.records)))
+            .collect()
+    } else {
+        events.iter().map(|(_, f)| f.clone()).collect()
+    };
+    originals.truncate(args.dumps_records.div_ceil(args.records.max(1)).max(1));
+    for (i, kind) in LogKind::ALL.iter().cycle().enumerate() {
+        if originals.len() * args.records >= args.dumps_records {
+            break;
+        }
+        let seed = 43 + i as u64;
+        let payload = single_topic_event(*kind, args.records, seed, 0.01);
+        originals.push(write(
+            &format!("capture_{}_{seed}", kind.function_name()),
+            &payload,
+        ));
+    }
+    let (rewritten, how) = rewrite_with_dumps(&args.python, &args.out.join("dumps"), &originals)
+        .unwrap_or_else(|e| fail(e));
+    let names: Vec<String> = originals
+        .iter()
+        .map(|f| {
+            f.file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+
+    // The two captures must mean the same to `logpipe replay`.
+    let replay = |files: &[PathBuf]| replay_none(&args.logpipe, files).unwrap_or_else(|e| fail(e));
+    let before = replay(&originals);
+    let after = replay(&rewritten);
+    if let Err(diff) = same_outcomes(&before.summary, &after.summary) {
+        fail(format_args!(
+            "the json.dumps capture does not replay to the same outcomes ({diff}):\n  original:  {}\n  rewritten: {}",
+            before.summary, after.summary
+        ));
+    }
+    let records = before.records();
+    println!(
+        "\n### 7. A capture written by Python's `json.dumps` ({} events, {} records: {} of {} values rewritten; {:.1} MB → {:.1} MB)\n",
+        originals.len(),
+        n(records as f64),
+        n(how["values_rewritten"].as_f64().unwrap_or(0.0)),
+        n(how["values_rewritten"].as_f64().unwrap_or(0.0) + how["values_kept"].as_f64().unwrap_or(0.0)),
+        how["bytes_in"].as_f64().unwrap_or(0.0) / 1e6,
+        how["bytes_out"].as_f64().unwrap_or(0.0) / 1e6,
+    );
+    println!(
+        "`logpipe replay --cassandra none --json` gives the same outcomes on both captures: {} written, {} dead-lettered, reasons {}.\n",
+        before.summary["written"], before.summary["dead_lettered"], before.summary["dead_letter_reasons"]
+    );
+
+    // (a) The hot path against the JSON floor, as §1 measures it.
+    println!(
+        "(a) Hot path vs the JSON floor (as §1: best of {} runs of each side, taken in turn, one core)\n",
+        args.repeats
+    );
+    println!("| event | records | json.dumps bytes | pipeline records/s | baseline records/s | cost vs baseline | same event as written by serde_json | target |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
+    let (mut ours_total, mut floor_total, mut orig_ours, mut orig_floor) = (
+        Duration::ZERO,
+        Duration::ZERO,
+        Duration::ZERO,
+        Duration::ZERO,
+    );
+    let mut hot_records = 0;
+    for ((name, original), file) in names.iter().zip(&originals).zip(&rewritten) {
+        let read = |f: &Path| {
+            std::fs::read(f)
+                .unwrap_or_else(|e| fail(format_args!("cannot read {}: {e}", f.display())))
+        };
+        let (payload, plain) = (read(file), read(original));
+        let count = pipeline(&payload);
+        if count != pipeline(&plain) {
+            fail(format_args!(
+                "{name}: the rewritten event has {count} outcomes, the original {}",
+                pipeline(&plain)
+            ));
+        }
+        let values = values(&payload);
+        let (ours, floor) = best_of_pair(args.repeats, || pipeline(&payload), || baseline(&values));
+        let plain_values = self::values(&plain);
+        let (p_ours, p_floor) = best_of_pair(
+            args.repeats,
+            || pipeline(&plain),
+            || baseline(&plain_values),
+        );
+        ours_total += ours;
+        floor_total += floor;
+        orig_ours += p_ours;
+        orig_floor += p_floor;
+        hot_records += count;
+        let rate = |d: Duration| count as f64 / d.as_secs_f64();
+        println!(
+            "| {name} | {} | {} | {} | {} | {:.2}x | {:.2}x | ≤ 1.0x |",
+            n(count as f64),
+            n(payload.len() as f64),
+            n(rate(ours)),
+            n(rate(floor)),
+            ours.as_secs_f64() / floor.as_secs_f64(),
+            p_ours.as_secs_f64() / p_floor.as_secs_f64(),
+        );
+    }
+    let rate = |d: Duration| hot_records as f64 / d.as_secs_f64();
+    let all_line = format!(
+        "\nOn all {} events, the pipeline ran at {} records/s on the json.dumps capture and {} records/s on the capture as written by serde_json (best runs summed).",
+        originals.len(),
+        n(rate(ours_total)),
+        n(rate(orig_ours))
+    );
+    println!(
+        "| all | {} | | {} | {} | {:.2}x | {:.2}x | ≤ 1.0x |",
+        n(hot_records as f64),
+        n(rate(ours_total)),
+        n(rate(floor_total)),
+        ours_total.as_secs_f64() / floor_total.as_secs_f64(),
+        orig_ours.as_secs_f64() / orig_floor.as_secs_f64(),
+    );
+    println!("{all_line}");
+
+    // (b) The whole `replay` process against the Python handler in-process.
+    let mut py_best = f64::INFINITY;
+    let mut py_counts = (0, 0);
+    let (mut best_after, mut best_before) = (after.wall, before.wall);
+    for _ in 0..DUMPS_ROUNDS {
+        let py = python::timings(&args.python, &rewritten, 1).unwrap_or_else(|e| fail(e));
+        if py.records != records {
+            fail(format_args!(
+                "the Python handler saw {} records, replay {records}",
+                py.records
+            ));
+        }
+        py_counts = (py.written, py.dead_lettered);
+        py_best = py_best.min(py.best_pass());
+        for _ in 0..REPLAY_RUNS {
+            for (files, best) in [
+                (&rewritten, &mut best_after),
+                (&originals, &mut best_before),
+            ] {
+                let run = replay(files);
+                if same_outcomes(&run.summary, &after.summary).is_err() {
+                    fail(format_args!(
+                        "replay counted differently from one run to the next: {}",
+                        run.summary
+                    ));
+                }
+                *best = (*best).min(run.wall);
+            }
+        }
+    }
+    let rust = records as f64 / best_after.as_secs_f64();
+    let py = records as f64 / py_best;
+    println!(
+        "\n(b) `logpipe replay --cassandra none` as a whole process (spawn to exit) vs the Python reference handler in-process, same files (best of {DUMPS_ROUNDS} rounds of one Python pass then {REPLAY_RUNS} replay runs of each capture)\n"
+    );
+    println!("| side | records | best seconds | records/s | vs Python | target |");
+    println!("|---|---:|---:|---:|---:|---|");
+    println!(
+        "| `logpipe replay --cassandra none --json` on the json.dumps capture, whole process | {} | {:.3} | {} | {:.1}x | ≥ 20x and ≥ 500,000 rec/s |",
+        n(records as f64),
+        best_after.as_secs_f64(),
+        n(rust),
+        rust / py
+    );
+    println!(
+        "| the same on the capture as written by serde_json | {} | {:.3} | {} | {:.1}x | |",
+        n(records as f64),
+        best_before.as_secs_f64(),
+        n(records as f64 / best_before.as_secs_f64()),
+        records as f64 / best_before.as_secs_f64() / py
+    );
+    println!(
+        "| Python reference handler, in-process (`json.loads` of each event + `handle`; no interpreter start, no file reads) | {} | {py_best:.3} | {} | 1.0x | |",
+        n(records as f64),
+        n(py)
+    );
+    println!(
+        "\nThe Python handler counted {} written and {} dead-lettered on the json.dumps capture (replay: {} and {}).",
+        py_counts.0, py_counts.1, after.summary["written"], after.summary["dead_lettered"]
+    );
+}
+
+/// An embedded CQL node with the schema applied; returns it and its address.
+fn embedded_node_with_schema() -> (EmbeddedCassandra, String) {
+    let node = EmbeddedCassandra::start("127.0.0.1:0".parse().expect("an address"))
+        .unwrap_or_else(|e| fail(format_args!("embedded CQL node: {e}")));
+    let contact = node.addr().to_string();
+    runtime().block_on(async {
+        let session =
+            logpipe_core::sink::connect_session(&logpipe_core::SinkConfig::local(&contact))
+                .await
+                .unwrap_or_else(|e| fail(e));
+        logpipe_core::schema::apply(&session, logpipe_core::topics::DEFAULT_KEYSPACE, None)
+            .await
+            .unwrap_or_else(|e| fail(e));
+    });
+    (node, contact)
+}
+
+/// Billed durations (ms) of each invocation, their records, and the CPU
+/// seconds they used between them.
+struct Billed {
+    ms: Vec<u64>,
+    records: u64,
+    cpu_seconds: f64,
+}
+
+/// Dollars to three significant digits: 0.0000794.
+fn dollars(x: f64) -> String {
+    if !(x.is_finite() && x > 0.0) {
+        return format!("{x}");
+    }
+    let decimals = (2 - x.log10().floor() as i32).max(0) as usize;
+    format!("{x:.decimals$}")
+}
+
+impl Billed {
+    /// GB-seconds per 1M records at `memory_mb`.
+    fn gb_s(&self, memory_mb: u32) -> f64 {
+        gb_s_per_million(self.ms.iter().sum(), memory_mb, self.records)
+    }
+
+    /// The CPU-bound floor: GB-seconds per 1M records at Lambda's CPU share.
+    fn cpu_bound(&self) -> f64 {
+        cpu_bound_gb_s_per_million(self.cpu_seconds, self.records)
+    }
+
+    fn row(&self, function: &str, side: &str, memory_mb: u32) {
+        let mut sorted = self.ms.clone();
+        sorted.sort_unstable();
+        let gb_s = self.gb_s(memory_mb);
+        println!(
+            "| {function} | {side} | {memory_mb} | {} × {} | {} ({}–{}) | {gb_s:.3} | {} | {} | {:.3} |",
+            sorted.len(),
+            n((self.records / sorted.len().max(1) as u64) as f64),
+            sorted.get(sorted.len() / 2).copied().unwrap_or(0),
+            sorted.first().copied().unwrap_or(0),
+            sorted.last().copied().unwrap_or(0),
+            dollars(gb_s * PRICE_ARM64_PER_GB_S),
+            dollars(gb_s * PRICE_X86_64_PER_GB_S),
+            self.cpu_bound(),
+        );
+    }
+}
+
+/// Section 8: Lambda compute per million records.
+fn cost(args: &Args) {
+    let invocations = args.cost_invocations;
+    let (default_mb, from) = match std::fs::read_to_string("infra/variables.tf")
+        .ok()
+        .and_then(|tf| terraform_memory_default(&tf))
+    {
+        Some(mb) => (mb, "the Terraform default, infra/variables.tf"),
+        None => (256, "infra/variables.tf unreadable: assumed"),
+    };
+    let mut memories = vec![default_mb];
+    for mb in [128, 1024] {
+        if !memories.contains(&mb) {
+            memories.push(mb);
+        }
+    }
+    println!(
+        "\n### 8. Lambda compute per 1M records ({invocations} invocations a side after one warm-up, billed per invocation rounded up to 1 ms; memory {default_mb} MB = {from})\n"
+    );
+    println!(
+        "Prices: ${PRICE_ARM64_PER_GB_S}/GB-s arm64, ${PRICE_X86_64_PER_GB_S}/GB-s x86_64 (us-east-1, AWS's published Lambda prices, 2025). The functions store into the embedded CQL node (they have no mode without storage); the Python handler and the in-process row store nothing.\n"
+    );
+    println!("| function | side | memory MB | invocations × records | billed ms per invocation: median (min–max) | GB-s per 1M records | $ per 1M, arm64 | $ per 1M, x86_64 | CPU-bound GB-s per 1M (CPU s × 1,769 MB) |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    let (node, contact) = embedded_node_with_schema();
+    let mut notes = Vec::new();
+    for kind in LogKind::ALL {
+        let name = kind.function_name();
+        let binary = args.functions.join(name);
+        let (event, records) = batch_up_to(kind, 10_000, 6 * 1024 * 1024);
+        let file = args.out.join(format!("cost_{name}.json"));
+        if let Err(e) = std::fs::write(&file, &event) {
+            fail(format_args!("cannot write {}: {e}", file.display()));
+        }
+
+        let mut stored: Option<Billed> = None;
+        // The release binary under the timed runtime API, one warm-up
+        // invocation (it connects to the node) then the billed ones.
+        if binary.exists() {
+            let api =
+                FakeRuntime::repeat(event.clone(), invocations + 1).unwrap_or_else(|e| fail(e));
+            let child = Group::spawn(&mut logpipe_bench::cost::function_command(
+                &binary,
+                kind,
+                api.addr(),
+                &contact,
+                default_mb,
+            ))
+            .unwrap_or_else(|e| fail(format_args!("cannot start {}: {e}", binary.display())));
+            if !api.wait_for_results(1, Duration::from_secs(300)) {
+                fail(format_args!(
+                    "{name}: no result for the warm-up invocation within 300 s"
+                ));
+            }
+            let cpu0 = cpu_seconds(child.pid()).unwrap_or(0.0);
+            if !api.wait_for_results(invocations + 1, Duration::from_secs(600)) {
+                fail(format_args!(
+                    "{name}: not every invocation posted a result within 600 s"
+                ));
+            }
+            let cpu1 = cpu_seconds(child.pid()).unwrap_or(0.0);
+            let peak = status_kib(child.pid(), "VmHWM");
+            drop(child);
+            let seen = api.invocations();
+            for inv in &seen {
+                let (ok, _, body) = inv.result.as_ref().unwrap_or_else(|| fail("no result"));
+                let summary: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+                if !ok || summary["records"].as_u64() != Some(records as u64) {
+                    fail(format_args!(
+                        "{name}: an invocation failed or miscounted: {}",
+                        String::from_utf8_lossy(body)
+                    ));
+                }
+            }
+            let billed = Billed {
+                ms: seen[1..]
+                    .iter()
+                    .filter_map(|i| i.took().map(billed_ms))
+                    .collect(),
+                records: (records * invocations) as u64,
+                cpu_seconds: cpu1 - cpu0,
+            };
+            for &mb in &memories {
+                billed.row(name, "release binary, stores into the embedded node", mb);
+            }
+            notes.push(format!(
+                "{name}: {} records, {:.2} MB a batch; warm-up invocation (connects, prepares) {} ms; the binary's peak RSS {}",
+                n(records as f64),
+                event.len() as f64 / 1e6,
+                seen[0].took().map_or(0, billed_ms),
+                peak.map_or("?".into(), |k| format!(
+                    "{:.1} MiB, it needs {} MB by the rule (peak RSS + 25%, rounded up to 128 MB)",
+                    k as f64 / 1024.0,
+                    memory_needed_mb(k)
+                )),
+            ));
+            stored = Some(billed);
+        } else {
+            println!(
+                "| {name} | not run: {} is not built | | | | | | | |",
+                binary.display()
+            );
+        }
+
+        // The same batch in-process without storage: the function's
+        // compute alone, what the Python handler is compared with.
+        let mut ms = Vec::new();
+        let mut wall = 0.0;
+        for _ in 0..invocations {
+            let t = Instant::now();
+            std::hint::black_box(pipeline(&event));
+            let took = t.elapsed();
+            wall += took.as_secs_f64();
+            ms.push(billed_ms(took));
+        }
+        let compute = Billed {
+            ms,
+            records: (records * invocations) as u64,
+            cpu_seconds: wall,
+        };
+        compute.row(name, "in-process `process_payload`, no storage", default_mb);
+
+        // The Python reference handler, billed the same way, at the memory
+        // it would need.
+        let py = python::timings(&args.python, std::slice::from_ref(&file), invocations)
+            .unwrap_or_else(|e| fail(e));
+        if py.records != records as u64 {
+            fail(format_args!(
+                "{name}: the Python handler saw {} records, not {records}",
+                py.records
+            ));
+        }
+        // At least the functions' memory, more if its peak RSS needs it.
+        let needed = memory_needed_mb(py.peak_rss_kib);
+        let py_mb = needed.max(default_mb);
+        let seconds = &py.seconds[0];
+        let billed = Billed {
+            ms: seconds
+                .iter()
+                .map(|&s| billed_ms(Duration::from_secs_f64(s)))
+                .collect(),
+            records: (records * invocations) as u64,
+            cpu_seconds: seconds.iter().sum(),
+        };
+        billed.row(name, "Python reference handler, no storage", py_mb);
+        notes.push(format!(
+            "{name}: the Python handler's peak RSS was {:.0} MiB: it needs {needed} MB by the rule (peak RSS + 25%, rounded up to 128 MB); billed at {py_mb} MB",
+            py.peak_rss_kib as f64 / 1024.0
+        ));
+        let mut versus = format!(
+            "{name}, Python ({py_mb} MB) against Rust: compute alone ({default_mb} MB) {:.1}x the GB-s billed, {:.1}x CPU-bound",
+            billed.gb_s(py_mb) / compute.gb_s(default_mb),
+            billed.cpu_bound() / compute.cpu_bound()
+        );
+        if let Some(stored) = &stored {
+            versus.push_str(&format!(
+                "; the release binary storing its rows ({default_mb} MB) {:.1}x billed, {:.1}x CPU-bound",
+                billed.gb_s(py_mb) / stored.gb_s(default_mb),
+                billed.cpu_bound() / stored.cpu_bound()
+            ));
+        }
+        notes.push(versus);
+    }
+    drop(node);
+    println!();
+    for note in notes {
+        println!("- {note}");
+    }
 }

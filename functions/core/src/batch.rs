@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+#[cfg(feature = "oracle")]
 use aws_lambda_events::event::kafka::KafkaEvent;
 use serde::Serialize;
 
@@ -78,6 +79,10 @@ pub struct TopicCounts {
     pub records: u64,
     pub written: u64,
     pub dead_lettered: u64,
+    /// The oldest Kafka timestamp (epoch ms) of the topic's records that
+    /// have one: how far behind the batch is. Not part of the summaries.
+    #[serde(skip)]
+    pub oldest_timestamp_ms: Option<i64>,
 }
 
 /// What a batch became, before it is stored.
@@ -112,7 +117,10 @@ pub struct BatchSummary {
     pub dead_lettered: u64,
 }
 
-/// Decodes, validates and transforms every record of `event`.
+/// Decodes, validates and transforms every record of `event`, decoded by
+/// the oracle ([`event::decode_event`]): for the tests that hold
+/// [`process_payload`] to it.
+#[cfg(feature = "oracle")]
 pub fn process_event(router: &Router, event: &KafkaEvent) -> Result<ProcessedBatch, EventError> {
     event::check_source(event)?;
     let records = event::records(event)?;
@@ -121,8 +129,9 @@ pub fn process_event(router: &Router, event: &KafkaEvent) -> Result<ProcessedBat
 
 /// Decodes an invocation payload with the borrowed decoder
 /// ([`event::decode`]), then validates and transforms every record: the
-/// handler's path. The same payload gives the same batch, or the same
-/// error, as [`event::decode_event`] followed by [`process_event`].
+/// handler's path, and the only way a batch enters the functions. The same
+/// payload gives the same batch, or the same error, as the oracle
+/// (`event::decode_event` followed by `process_event`, feature `oracle`).
 pub fn process_payload(router: &Router, payload: &[u8]) -> Result<ProcessedBatch, EventError> {
     let event = event::decode(payload)?;
     let records = event.records()?;
@@ -144,6 +153,9 @@ pub fn process_records(router: &Router, records: &[KafkaRecordRef<'_>]) -> Proce
             None => batch.by_topic.entry(record.topic.to_owned()).or_default(),
         };
         counts.records += 1;
+        if let Some(ts) = record.timestamp() {
+            counts.oldest_timestamp_ms = Some(counts.oldest_timestamp_ms.map_or(ts, |o| o.min(ts)));
+        }
         match classify_into(kind, router.function(kind), record, &mut scratch) {
             Outcome::Row(row) => {
                 counts.written += 1;

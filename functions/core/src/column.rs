@@ -1,9 +1,9 @@
 //! Column value types of the rows.
 //!
-//! [`Opt`]: an optional column value that is sent *unset* when absent.
+//! [`Optional`]: an optional column value that is sent *unset* when absent.
 //! Binding `null` for an absent optional field would write a tombstone for
 //! every such column of every row; leaving it unset writes nothing. Unlike
-//! the driver's `MaybeUnset`, `Opt` compares and reads like an `Option`.
+//! the driver's `MaybeUnset`, `Optional` compares and reads like an `Option`.
 //!
 //! [`Text`]: a text column value that holds up to 24 bytes inline. Most
 //! strings of a log are that short, so a row costs few allocations.
@@ -24,17 +24,17 @@ use scylla::serialize::value::SerializeValue;
 use scylla::serialize::writers::{CellWriter, WrittenCellProof};
 use scylla::serialize::SerializationError;
 
-/// An optional column: `Opt(None)` is bound as unset.
+/// An optional column: `Optional(None)` is bound as unset.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Opt<T>(pub Option<T>);
+pub struct Optional<T>(pub Option<T>);
 
-impl<T> From<Option<T>> for Opt<T> {
+impl<T> From<Option<T>> for Optional<T> {
     fn from(v: Option<T>) -> Self {
-        Opt(v)
+        Optional(v)
     }
 }
 
-impl<T: SerializeValue> SerializeValue for Opt<T> {
+impl<T: SerializeValue> SerializeValue for Optional<T> {
     fn serialize<'b>(
         &self,
         typ: &ColumnType,

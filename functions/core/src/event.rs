@@ -1,25 +1,25 @@
 //! The AWS Lambda Kafka event: decoding it (MSK and self-managed variants)
 //! and walking its records in a stable order.
 //!
-//! Two decoders share one wire format:
+//! [`decode`] is the one decoder: every path that reads an event (the
+//! Lambda entry point, `logpipe replay`, `demo`, `esm`, the tests) reads
+//! it here, through `Function::handle_payload` or `batch::process_payload`.
+//! It borrows: topics, keys and base64 values stay slices of the payload
+//! (escaped strings, which Lambda never sends, are copied), and headers are
+//! checked but not kept. Events of the shape Lambda sends are read by a
+//! fast path of its own (`fast_path`), anything else by serde_json, which also
+//! words every error. Decoding into `aws_lambda_events`' owned `KafkaEvent`
+//! instead allocates a `String` per topic, key and value and a map per
+//! header, and cost 3–6x what the logs' validation and transform cost.
 //!
-//! - [`decode`] borrows: topics, keys and base64 values stay slices of the
-//!   payload (escaped strings, which Lambda never sends, are copied), and
-//!   headers are checked but not kept. The handler runs it; it is the bulk
-//!   of an invocation's CPU time otherwise. Events of the shape Lambda
-//!   sends are read by a fast path of its own (`scan`), anything else by
-//!   serde_json, which also words every error. Decoding into
-//!   `aws_lambda_events`' owned `KafkaEvent` allocates a `String` per topic,
-//!   key and value and a map per header, and cost 3–6x what the logs'
-//!   validation and transform cost.
-//! - [`decode_event`] returns `aws_lambda_events`' `KafkaEvent`, the type the
-//!   rest of the project builds and inspects events with.
-//!
-//! The borrowed structures mirror `KafkaEvent`'s serde shape field for
-//! field (names, defaults, `null` handling, type names in messages), so both
-//! accept the same payloads and refuse the others with the same message,
-//! except for the record timestamp, which both decoders here read exactly
-//! where `aws_lambda_events` does not:
+//! `aws_lambda_events` is the oracle: with the `oracle` feature (the fuzz
+//! and property tests turn it on), [`decode_event`] reads a payload into
+//! its `KafkaEvent`, and the tests hold [`decode`] to it. The borrowed
+//! structures mirror `KafkaEvent`'s serde shape field for field (names,
+//! defaults, `null` handling, type names in messages), so both accept the
+//! same payloads and refuse the others with the same message, except for
+//! the record timestamp, which the decoders here read exactly where
+//! `aws_lambda_events` does not:
 //!
 //! - `aws_lambda_events` reads epoch milliseconds through `f64` seconds and
 //!   lands 1 ms early on about half of all timestamps; here the integer is
@@ -36,22 +36,22 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
+#[cfg(feature = "oracle")]
 use aws_lambda_events::event::kafka::{KafkaEvent, KafkaRecord};
+#[cfg(feature = "oracle")]
 use chrono::DateTime;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-/// The event timestamp type (epoch milliseconds), re-exported for event builders.
+/// The event timestamp type of `aws_lambda_events` (the oracle's).
+#[cfg(feature = "oracle")]
 pub use aws_lambda_events::encodings::MillisecondTimestamp;
 
 use crate::json::BorrowedStr;
 use crate::record::{KafkaRecordRef, NO_TIMESTAMP};
 
-mod scan;
+mod fast_path;
 
-/// `eventSource` of an Amazon MSK trigger.
-pub const SOURCE_MSK: &str = "aws:kafka";
-/// `eventSource` of a self-managed Apache Kafka trigger (both spellings seen).
-pub const SOURCES_SELF_MANAGED: [&str; 2] = ["SelfManagedKafka", "aws:SelfManagedKafka"];
+pub use logpipe_contract::event::{SOURCES_SELF_MANAGED, SOURCE_MSK};
 
 /// Why an invocation payload is not a usable Kafka event.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +100,7 @@ pub enum EventError {
     },
 }
 
+#[cfg(feature = "oracle")]
 /// Decodes an invocation payload into `aws_lambda_events`' owned
 /// `KafkaEvent` and checks its source. The payload is first read by the
 /// borrowed decoder, which refuses what would make the owned one panic, and
@@ -132,12 +133,14 @@ pub fn decode_event(payload: &[u8]) -> Result<KafkaEvent, EventError> {
     Ok(event)
 }
 
+#[cfg(feature = "oracle")]
 /// Epoch milliseconds (as [`Millis`] reads them, so within chrono's range)
 /// as an event timestamp.
 fn timestamp_of(ms: i64) -> MillisecondTimestamp {
     MillisecondTimestamp(DateTime::from_timestamp_millis(ms).unwrap_or_default())
 }
 
+#[cfg(feature = "oracle")]
 /// Checks that `event` came from an MSK or self-managed Kafka trigger.
 pub fn check_source(event: &KafkaEvent) -> Result<(), EventError> {
     check_source_name(event.event_source.as_deref())
@@ -151,6 +154,7 @@ fn check_source_name(source: Option<&str>) -> Result<(), EventError> {
     }
 }
 
+#[cfg(feature = "oracle")]
 /// The event's records, sorted by topic, partition and offset. A record
 /// without a `topic` takes it from its `records` key (`<topic>-<partition>`).
 ///
@@ -293,10 +297,10 @@ pub fn decode(payload: &[u8]) -> Result<BorrowedEvent<'_>, EventError> {
     // One UTF-8 check of the whole payload spares serde_json checking every
     // string it borrows, one by one (a third of its time on base64 values);
     // bytes that are not UTF-8 go to `from_slice`, which says where. An
-    // event of the shape Lambda sends is read by the fast path (`scan`);
+    // event of the shape Lambda sends is read by the fast path (`fast_path`);
     // serde_json reads the rest and words their errors.
     let (source, records) = match std::str::from_utf8(payload) {
-        Ok(text) => match scan::event(text) {
+        Ok(text) => match fast_path::event(text) {
             Some(event) => (event.event_source, event.records),
             None => from_wire(serde_json::from_str(text)?),
         },
@@ -354,6 +358,7 @@ mod wire {
     }
 }
 
+#[cfg(feature = "oracle")]
 // `aws_lambda_events`' `KafkaEvent` and `KafkaRecord`, field for field,
 // but with the timestamp read by [`Millis`]: for an event whose timestamps
 // `aws_lambda_events` refuses (negative: none).

@@ -13,12 +13,7 @@ use crate::column::Text;
 use crate::json::{integer_value, Json};
 use crate::reason::Rejection;
 
-/// 2000-01-01T00:00:00Z in epoch milliseconds: the earliest accepted time.
-pub const MIN_TIMESTAMP_MS: i64 = 946_684_800_000;
-/// 2100-01-01T00:00:00Z in epoch milliseconds: the first time not accepted.
-pub const MAX_TIMESTAMP_MS: i64 = 4_102_444_800_000;
-/// Longest accepted `user_id`, in bytes.
-pub const MAX_USER_ID_BYTES: usize = 128;
+pub use logpipe_contract::limits::{MAX_TIMESTAMP_MS, MAX_USER_ID_BYTES, MIN_TIMESTAMP_MS};
 
 /// How much of an offending value a detail message quotes.
 const QUOTE_CHARS: usize = 64;

@@ -1,13 +1,12 @@
 //! The handler every function runs: decode → validate → transform → store,
-//! one summary line a batch. The same code serves Lambda, `logpipe replay`
-//! and the local event source mapping.
+//! one summary line a batch. The same code serves Lambda, `logpipe replay`,
+//! `demo` and the local event source mapping: each hands it the event's
+//! bytes, which one decoder reads.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use aws_lambda_events::event::kafka::KafkaEvent;
-
-use crate::batch::{process_event, process_payload, BatchSummary, ProcessedBatch, Router};
+use crate::batch::{process_payload, BatchSummary, ProcessedBatch, Router};
 use crate::event::EventError;
 use crate::sink::{CassandraSink, SinkError};
 
@@ -57,29 +56,38 @@ impl Function {
         &self.router
     }
 
-    /// Handles one event and returns its summary.
-    pub async fn handle(&self, event: &KafkaEvent) -> Result<BatchSummary, HandlerError> {
-        self.handle_detailed(event).await.map(|b| b.summary())
+    /// Handles one invocation payload (the event's JSON bytes) and returns
+    /// its summary: what the Lambda entry point runs.
+    pub async fn handle_payload(&self, payload: &[u8]) -> Result<BatchSummary, HandlerError> {
+        self.handle_payload_detailed(payload)
+            .await
+            .map(|b| b.summary())
     }
 
-    /// Handles one event and returns everything it became.
-    pub async fn handle_detailed(
+    /// Handles one invocation payload and returns everything it became.
+    pub async fn handle_payload_detailed(
         &self,
-        event: &KafkaEvent,
+        payload: &[u8],
     ) -> Result<ProcessedBatch, HandlerError> {
         let started = Instant::now();
-        let batch = process_event(&self.router, event)?;
+        let batch = self.process(payload)?;
         self.store(batch, started).await
     }
 
-    /// Handles one invocation payload (the event's JSON bytes) and returns
-    /// its summary. Same outcome as decoding the payload as a `KafkaEvent`
-    /// and calling [`Function::handle`], without copying every record's
-    /// strings out of the payload first: the Lambda entry point runs this.
-    pub async fn handle_payload(&self, payload: &[u8]) -> Result<BatchSummary, HandlerError> {
-        let started = Instant::now();
-        let batch = process_payload(&self.router, payload)?;
-        self.store(batch, started).await.map(|b| b.summary())
+    /// Decodes, validates and transforms one invocation payload without
+    /// storing it: the first half of [`Function::handle_payload`], for
+    /// callers that must read every event before storing any (`replay`).
+    pub fn process(&self, payload: &[u8]) -> Result<ProcessedBatch, EventError> {
+        process_payload(&self.router, payload)
+    }
+
+    /// Stores a batch that [`Function::process`] made: the second half of
+    /// [`Function::handle_payload`].
+    pub async fn store_processed(
+        &self,
+        batch: ProcessedBatch,
+    ) -> Result<ProcessedBatch, HandlerError> {
+        self.store(batch, Instant::now()).await
     }
 
     /// Stores a processed batch (if there is a sink) and logs its summary.
@@ -89,15 +97,24 @@ impl Function {
         started: Instant,
     ) -> Result<ProcessedBatch, HandlerError> {
         let validated = started.elapsed();
-        if let Some(sink) = &self.sink {
-            if let Err(e) = sink.store(&batch).await {
-                tracing::error!(
-                    error = %e,
-                    records = batch.rows.len() + batch.dead_letters.len(),
-                    "batch failed; it will be retried"
-                );
-                return Err(e.into());
-            }
+        let stored = match &self.sink {
+            Some(sink) => sink.store(&batch).await,
+            None => Ok(()),
+        };
+        crate::metrics::record_batch(
+            &self.router,
+            self.sink.as_deref(),
+            &batch,
+            started,
+            stored.is_ok(),
+        );
+        if let Err(e) = stored {
+            tracing::error!(
+                error = %e,
+                records = batch.rows.len() + batch.dead_letters.len(),
+                "batch failed; it will be retried"
+            );
+            return Err(e.into());
         }
         let s = batch.summary();
         tracing::info!(

@@ -19,21 +19,25 @@ pub mod event;
 pub mod fields;
 pub mod handler;
 pub mod json;
+mod json_scan;
 pub mod lambda;
 pub mod logs;
-pub mod reason;
+pub mod metrics;
 pub mod record;
-mod scan;
+pub mod rows;
 pub mod schema;
 pub mod secrets;
 pub mod sink;
+pub mod table;
 pub mod telemetry;
 pub mod tls;
-pub mod topics;
 
-pub use aws_lambda_events::event::kafka::{KafkaEvent, KafkaRecord};
 pub use batch::{BatchSummary, ProcessedBatch, Router, TopicCounts};
 pub use config::SinkConfig;
 pub use handler::{Function, HandlerError};
+/// Topics, functions and tables; reason codes; limits; the event's shape
+/// and encoder: what every part of the pipeline agrees on.
+pub use logpipe_contract as contract;
+pub use logpipe_contract::{limits, reason, topics};
 pub use reason::{ReasonCode, Rejection};
 pub use topics::LogKind;

@@ -2,24 +2,21 @@
 //! become. Each `*_row` function is pure: a UTF-8 JSON document and the
 //! record's position in → a row ready to bind, or the reason it is refused.
 
-use std::borrow::Cow;
-use std::marker::PhantomData;
-use std::net::IpAddr;
-
-use crate::column::{Opt, Text, TextMap};
+use crate::column::{Optional, Text};
 use scylla::value::{CqlDate, CqlTimestamp};
-use scylla::SerializeRow;
-use serde::de::{self, IgnoredAny, MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
-use serde_json::value::RawValue;
-use uuid::Uuid;
+use serde::Deserialize;
 
 use crate::fields::{self, optional, required};
-use crate::json::{BorrowedStr, Json};
+use crate::json::Json;
+use crate::json_scan::{FieldsRead, Names, Scanner};
 use crate::reason::{ReasonCode, Rejection};
 use crate::record::write_time_micros;
-use crate::scan::{Names, Scanner, Seen};
 use crate::topics::LogKind;
+
+pub use crate::rows::{ActivityRow, AuthRow, LogRow, SessionRow};
+
+mod nested;
+use nested::{metadata, Device, Geo, Metadata};
 
 /// Accepted `event_type` values of auth logs.
 pub const AUTH_EVENT_TYPES: &[&str] = &[
@@ -47,18 +44,10 @@ pub const ACTIONS: &[&str] = &[
     "purchase",
 ];
 
-/// Longest `failure_reason`, in bytes.
-pub const MAX_FAILURE_REASON_BYTES: usize = 256;
-/// `user_agent` is cut to this many bytes.
-pub const MAX_USER_AGENT_BYTES: usize = 512;
-/// Longest `resource`, in bytes.
-pub const MAX_RESOURCE_BYTES: usize = 2048;
-/// Longest session `duration_ms`: 30 days.
-pub const MAX_SESSION_DURATION_MS: i64 = 2_592_000_000;
-/// Most `pages_viewed` in one session.
-pub const MAX_PAGES_VIEWED: i64 = 1_000_000;
-/// Longest activity `duration_ms`: one day.
-pub const MAX_ACTIVITY_DURATION_MS: i64 = 86_400_000;
+pub use logpipe_contract::limits::{
+    MAX_ACTIVITY_DURATION_MS, MAX_FAILURE_REASON_BYTES, MAX_PAGES_VIEWED, MAX_RESOURCE_BYTES,
+    MAX_SESSION_DURATION_MS, MAX_USER_AGENT_BYTES,
+};
 
 /// Where a record came from in Kafka; stored with every row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,147 +71,9 @@ impl Position {
     }
 }
 
-/// A row of `auth_logs`.
-#[derive(Debug, Clone, PartialEq, SerializeRow)]
-pub struct AuthRow {
-    pub user_id: Text,
-    pub day: CqlDate,
-    pub event_time: CqlTimestamp,
-    pub event_id: Uuid,
-    pub event_type: &'static str,
-    pub success: bool,
-    pub ip_address: IpAddr,
-    pub auth_method: Opt<&'static str>,
-    pub failure_reason: Opt<Text>,
-    pub user_agent: Opt<Text>,
-    pub country: Opt<&'static str>,
-    pub city: Opt<Text>,
-    pub source_partition: i32,
-    pub source_offset: i64,
-    /// Write time in microseconds ([`Position::write_time`]); bound as
-    /// `USING TIMESTAMP`, not a column.
-    #[scylla(skip)]
-    pub write_time: i64,
-}
-
-/// A row of `session_logs`.
-#[derive(Debug, Clone, PartialEq, SerializeRow)]
-pub struct SessionRow {
-    pub user_id: Text,
-    pub day: CqlDate,
-    pub event_time: CqlTimestamp,
-    pub session_id: Uuid,
-    pub event_type: &'static str,
-    pub ip_address: Opt<IpAddr>,
-    pub device_type: Opt<&'static str>,
-    pub os: Opt<Text>,
-    pub browser: Opt<Text>,
-    pub duration_ms: Opt<i64>,
-    pub pages_viewed: Opt<i32>,
-    pub source_partition: i32,
-    pub source_offset: i64,
-    /// Write time in microseconds ([`Position::write_time`]); bound as
-    /// `USING TIMESTAMP`, not a column.
-    #[scylla(skip)]
-    pub write_time: i64,
-}
-
-/// A row of `activity_logs`.
-#[derive(Debug, Clone, PartialEq, SerializeRow)]
-pub struct ActivityRow {
-    pub user_id: Text,
-    pub day: CqlDate,
-    pub event_time: CqlTimestamp,
-    pub event_id: Uuid,
-    pub session_id: Opt<Uuid>,
-    pub action: &'static str,
-    pub resource: Text,
-    pub duration_ms: Opt<i64>,
-    pub metadata: Opt<TextMap>,
-    pub source_partition: i32,
-    pub source_offset: i64,
-    /// Write time in microseconds ([`Position::write_time`]); bound as
-    /// `USING TIMESTAMP`, not a column.
-    #[scylla(skip)]
-    pub write_time: i64,
-}
-
-/// A validated log of any kind, ready to insert.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LogRow {
-    Auth(AuthRow),
-    Session(SessionRow),
-    Activity(ActivityRow),
-}
-
-impl LogRow {
-    /// The kind of log this row holds.
-    pub fn kind(&self) -> LogKind {
-        match self {
-            LogRow::Auth(_) => LogKind::Auth,
-            LogRow::Session(_) => LogKind::Session,
-            LogRow::Activity(_) => LogKind::Activity,
-        }
-    }
-
-    /// The row's write time in microseconds (`USING TIMESTAMP`).
-    pub fn write_time(&self) -> i64 {
-        match self {
-            LogRow::Auth(r) => r.write_time,
-            LogRow::Session(r) => r.write_time,
-            LogRow::Activity(r) => r.write_time,
-        }
-    }
-}
-
-/// The columns of each table, in the order `schema.cql` declares them.
+/// The columns of each log table, in declaration order ([`crate::table`]).
 pub fn columns(kind: LogKind) -> &'static [&'static str] {
-    match kind {
-        LogKind::Auth => &[
-            "user_id",
-            "day",
-            "event_time",
-            "event_id",
-            "event_type",
-            "success",
-            "ip_address",
-            "auth_method",
-            "failure_reason",
-            "user_agent",
-            "country",
-            "city",
-            "source_partition",
-            "source_offset",
-        ],
-        LogKind::Session => &[
-            "user_id",
-            "day",
-            "event_time",
-            "session_id",
-            "event_type",
-            "ip_address",
-            "device_type",
-            "os",
-            "browser",
-            "duration_ms",
-            "pages_viewed",
-            "source_partition",
-            "source_offset",
-        ],
-        LogKind::Activity => &[
-            "user_id",
-            "day",
-            "event_time",
-            "event_id",
-            "session_id",
-            "action",
-            "resource",
-            "duration_ms",
-            "metadata",
-            "source_partition",
-            "source_offset",
-        ],
-    }
+    crate::table::of(kind).columns
 }
 
 /// Validates one UTF-8 JSON document as a log of `kind`.
@@ -249,7 +100,7 @@ fn to_row_with(kind: LogKind, text: &str, at: Position, by: Reader) -> Result<Lo
 /// Which reader reads a log's JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reader {
-    /// The fast reader ([`crate::scan`]), and the reference one on
+    /// The fast reader ([`crate::json_scan`]), and the reference one on
     /// whatever it leaves.
     Fast,
     /// The reference reader alone.
@@ -257,7 +108,7 @@ enum Reader {
 }
 
 /// The fields of one log kind: read by serde_json, or, for a document the
-/// shared fast reader ([`crate::scan`]) reads, by [`Fields::scan`].
+/// shared fast reader ([`crate::json_scan`]) reads, by [`Fields::scan`].
 trait Fields<'a>: Deserialize<'a> + Default {
     /// Reads the fields of an object into `self` (all `None`), as
     /// serde_json would read them; `None` for whatever the fast reader
@@ -293,11 +144,11 @@ macro_rules! log_fields {
 
         impl<'a> Fields<'a> for $name<'a> {
             fn scan(&mut self, s: &mut Scanner<'a>) -> Option<()> {
-                /// One bit a field, for [`Seen`].
+                /// One bit a field, for [`FieldsRead`].
                 #[allow(non_camel_case_types)]
                 enum Bit { $($field),* }
                 let fields = self;
-                let mut seen = Seen::default();
+                let mut seen = FieldsRead::default();
                 // Names of other fields, which are skipped: one given twice
                 // is not JSON either.
                 let mut others = Names::default();
@@ -382,15 +233,15 @@ pub fn day_of(ms: i64) -> CqlDate {
     CqlDate((days + (1i64 << 31)) as u32)
 }
 
-fn unset_if_none<T>(v: Option<T>) -> Opt<T> {
-    Opt(v)
+fn unset_if_none<T>(v: Option<T>) -> Optional<T> {
+    Optional(v)
 }
 
 /// Applies `check` to an optional field.
 fn opt<'a, T>(
     value: Option<Json<'a>>,
     check: impl FnOnce(Json<'a>) -> Result<T, Rejection>,
-) -> Result<Opt<T>, Rejection> {
+) -> Result<Optional<T>, Rejection> {
     optional(value).map(check).transpose().map(unset_if_none)
 }
 
@@ -435,7 +286,7 @@ fn auth_row_with(text: &str, at: Position, by: Reader) -> Result<AuthRow, Reject
         fields::truncated_string("user_agent", v, MAX_USER_AGENT_BYTES)
     })?;
     let (country, city) = match f.geo {
-        None => (Opt(None), Opt(None)),
+        None => (Optional(None), Optional(None)),
         Some(geo) => {
             let [country, city, _] = geo.members("geo")?;
             let country = opt(country, |v| fields::country("geo.country", v))?;
@@ -491,7 +342,7 @@ fn session_row_with(text: &str, at: Position, by: Reader) -> Result<SessionRow, 
     )?;
     let ip_address = opt(f.ip_address, |v| fields::ip_address("ip_address", v))?;
     let (device_type, os, browser) = match f.device {
-        None => (Opt(None), Opt(None), Opt(None)),
+        None => (Optional(None), Optional(None), Optional(None)),
         Some(device) => {
             let [device_type, os, browser] = device.members("device")?;
             let device_type = opt(device_type, |v| {
@@ -576,241 +427,6 @@ fn activity_row_with(text: &str, at: Position, by: Reader) -> Result<ActivityRow
         source_offset: at.offset,
         write_time: at.write_time(event_time.0),
     })
-}
-
-/// `metadata`: an object of scalar values, stored as text. Strings are
-/// stored as they read; numbers and booleans in their JSON text, exactly as
-/// the producer wrote them (`1.50` stays `1.50`).
-fn metadata(field: Metadata<'_>) -> Result<TextMap, Rejection> {
-    let members = match field {
-        Metadata::Members(members) => members,
-        Metadata::NotObject(found) => return Err(not_an_object("metadata", found)),
-    };
-    let mut entries = Vec::with_capacity(members.len());
-    for (key, text) in members {
-        let stored = match text.as_bytes().first() {
-            // A string without escapes is its text between the quotes.
-            Some(b'"') if !text.contains('\\') => Text::from(&text[1..text.len() - 1]),
-            Some(b'"') => serde_json::from_str::<String>(text)
-                .map(Text::from)
-                .map_err(invalid_json)?,
-            Some(b'{') | Some(b'[') | Some(b'n') => {
-                let what = match text.as_bytes()[0] {
-                    b'{' => "an object",
-                    b'[' => "an array",
-                    _ => "null",
-                };
-                return Err(Rejection::invalid(
-                    &format!("metadata.{key}"),
-                    format_args!("is {what}; metadata values must be strings, numbers or booleans"),
-                ));
-            }
-            _ => Text::from(text),
-        };
-        entries.push((Text::from(key), stored));
-    }
-    Ok(TextMap::from(entries))
-}
-
-fn not_an_object(field: &str, found: &str) -> Rejection {
-    Rejection::invalid(field, format_args!("must be an object, got {found}"))
-}
-
-/// A field whose value is read as an object, member by member, by both
-/// readers; a value that is not an object is kept as the name of its JSON
-/// type ([`Json::type_name`]), for the error.
-trait ObjectField<'a>: Sized {
-    fn not_object(found: &'static str) -> Self;
-    /// The members, as serde_json reads them.
-    fn read_members<A: MapAccess<'a>>(map: A) -> Result<Self, A::Error>;
-    /// The members, as the fast reader reads them (the `{` comes next).
-    fn scan_members(s: &mut Scanner<'a>) -> Option<Self>;
-}
-
-impl<'a, T: ObjectField<'a>> FieldValue<'a> for T {
-    fn scan(s: &mut Scanner<'a>) -> Option<Self> {
-        if s.peek()? != b'{' {
-            return s.json().map(|v| T::not_object(v.type_name()));
-        }
-        T::scan_members(s)
-    }
-}
-
-/// serde_json's reader of an [`ObjectField`].
-struct ObjectVisitor<T>(PhantomData<T>);
-
-/// Reads an [`ObjectField`] with serde. Through `RawValue`, as [`Json`]
-/// is read: a value that is not an object is only named, so a number is
-/// not read (serde_json would refuse `1e400`, which is JSON); an object is
-/// then read member by member.
-fn deserialize_object<'de, T: ObjectField<'de>, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
-    let raw = <&'de RawValue>::deserialize(d)?.get();
-    if !raw.starts_with('{') {
-        let value = Json::from_raw(raw).map_err(de::Error::custom)?;
-        return Ok(T::not_object(value.type_name()));
-    }
-    let mut members = serde_json::Deserializer::from_str(raw);
-    (&mut members)
-        .deserialize_map(ObjectVisitor(PhantomData))
-        .map_err(de::Error::custom)
-}
-
-impl<'de, T: ObjectField<'de>> Visitor<'de> for ObjectVisitor<T> {
-    type Value = T;
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-        T::read_members(map)
-    }
-}
-
-/// The `metadata` member, read in the document's single pass: its members
-/// with their values left as raw JSON text, or the JSON type it is.
-#[derive(Debug, PartialEq)]
-enum Metadata<'a> {
-    Members(Vec<(Cow<'a, str>, &'a str)>),
-    NotObject(&'static str),
-}
-
-impl<'a> ObjectField<'a> for Metadata<'a> {
-    fn not_object(found: &'static str) -> Self {
-        Metadata::NotObject(found)
-    }
-    fn read_members<A: MapAccess<'a>>(mut map: A) -> Result<Self, A::Error> {
-        let mut members = Vec::new();
-        while let Some(BorrowedStr(k)) = map.next_key::<BorrowedStr<'a>>()? {
-            members.push((k, map.next_value::<&'a RawValue>()?.get()));
-        }
-        Ok(Metadata::Members(members))
-    }
-    fn scan_members(s: &mut Scanner<'a>) -> Option<Self> {
-        let mut members: Vec<(Cow<'a, str>, &'a str)> = Vec::new();
-        s.members(|s, key| {
-            // A name twice is not JSON: left to the reference reader, as
-            // are more names than are worth comparing one by one.
-            if members.len() == MAX_METADATA_NAMES || members.iter().any(|(k, _)| *k == key) {
-                return None;
-            }
-            members.push((key, s.raw_scalar()?));
-            Some(())
-        })?;
-        Some(Metadata::Members(members))
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Metadata<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        deserialize_object(d)
-    }
-}
-
-/// Most metadata members the fast reader reads (names compared one by one).
-const MAX_METADATA_NAMES: usize = 64;
-
-/// Most members read from a nested object.
-const MAX_PICKED: usize = 3;
-
-/// The members read from a nested object (at most [`MAX_PICKED`]), in
-/// the order they are kept.
-trait MemberNames {
-    const NAMES: &'static [&'static str];
-}
-
-/// `geo`: `country` and `city`.
-#[derive(Debug, PartialEq)]
-struct GeoNames;
-impl MemberNames for GeoNames {
-    const NAMES: &'static [&'static str] = &["country", "city"];
-}
-type Geo<'a> = Picked<'a, GeoNames>;
-
-/// `device`: `type`, `os` and `browser`.
-#[derive(Debug, PartialEq)]
-struct DeviceNames;
-impl MemberNames for DeviceNames {
-    const NAMES: &'static [&'static str] = &["type", "os", "browser"];
-}
-type Device<'a> = Picked<'a, DeviceNames>;
-
-/// A nested object of which a few members are read, without keeping the
-/// rest: others are skipped, as unknown fields are. A member given twice
-/// makes the value `invalid_json`, as in any object.
-#[derive(Debug, PartialEq)]
-struct Picked<'a, N> {
-    /// The members in the order of `N::NAMES`, or the type of a value
-    /// that is not an object.
-    found: Result<[Option<Json<'a>>; MAX_PICKED], &'static str>,
-    names: PhantomData<N>,
-}
-
-impl<'a, N: MemberNames> Picked<'a, N> {
-    /// A list of names longer than the slots fails the build, where it
-    /// would otherwise index past them on the first log that has them.
-    const FITS: () = assert!(N::NAMES.len() <= MAX_PICKED, "more names than MAX_PICKED");
-
-    fn slot(name: &str) -> Option<usize> {
-        let () = Self::FITS;
-        N::NAMES.iter().position(|n| *n == name)
-    }
-
-    /// The members, in the order of `N::NAMES`, or why `field` is refused.
-    fn members(self, field: &str) -> Result<[Option<Json<'a>>; MAX_PICKED], Rejection> {
-        self.found.map_err(|found| not_an_object(field, found))
-    }
-
-    fn object(found: [Option<Json<'a>>; MAX_PICKED]) -> Self {
-        Picked {
-            found: Ok(found),
-            names: PhantomData,
-        }
-    }
-}
-
-impl<'a, N: MemberNames> ObjectField<'a> for Picked<'a, N> {
-    fn not_object(found: &'static str) -> Self {
-        Picked {
-            found: Err(found),
-            names: PhantomData,
-        }
-    }
-    fn read_members<A: MapAccess<'a>>(mut map: A) -> Result<Self, A::Error> {
-        let mut found: [Option<Json<'a>>; MAX_PICKED] = Default::default();
-        while let Some(BorrowedStr(key)) = map.next_key::<BorrowedStr<'a>>()? {
-            match Self::slot(&key) {
-                Some(i) => found[i] = Some(map.next_value()?),
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(Self::object(found))
-    }
-    fn scan_members(s: &mut Scanner<'a>) -> Option<Self> {
-        let mut found: [Option<Json<'a>>; MAX_PICKED] = Default::default();
-        let mut seen = Seen::default();
-        let mut others = Names::default();
-        s.members(|s, key| {
-            match Self::slot(&key) {
-                Some(i) => {
-                    seen.first(1 << i)?;
-                    found[i] = Some(s.json()?);
-                }
-                None => {
-                    others.first(key)?;
-                    s.json()?;
-                }
-            }
-            Some(())
-        })?;
-        Some(Self::object(found))
-    }
-}
-
-impl<'de: 'a, 'a, N: MemberNames> Deserialize<'de> for Picked<'a, N> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        deserialize_object(d)
-    }
 }
 
 #[cfg(test)]
@@ -1008,9 +624,12 @@ mod tests {
             (read, edits.len() - read)
         }
         for (read, left) in [
-            count::<AuthFields>(LogKind::Auth, &crate::scan::one_byte_edits(AUTH)),
-            count::<SessionFields>(LogKind::Session, &crate::scan::one_byte_edits(SESSION)),
-            count::<ActivityFields>(LogKind::Activity, &crate::scan::one_byte_edits(ACTIVITY)),
+            count::<AuthFields>(LogKind::Auth, &crate::json_scan::one_byte_edits(AUTH)),
+            count::<SessionFields>(LogKind::Session, &crate::json_scan::one_byte_edits(SESSION)),
+            count::<ActivityFields>(
+                LogKind::Activity,
+                &crate::json_scan::one_byte_edits(ACTIVITY),
+            ),
         ] {
             // Both branches are taken many times: whitespace and digit
             // edits stay readable, broken syntax is left to serde_json.

@@ -3,28 +3,18 @@
 
 use std::borrow::Cow;
 
-use crate::column::Opt;
+use crate::column::Optional;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, Engine};
-use scylla::value::{CqlDate, CqlTimestamp};
-use scylla::SerializeRow;
+use scylla::value::CqlTimestamp;
 
 use crate::logs::{self, day_of, LogRow, Position};
 use crate::reason::{ReasonCode, Rejection};
 use crate::topics::LogKind;
 
-/// Largest decoded value that is parsed: 256 KiB.
-pub const MAX_VALUE_BYTES: usize = 262_144;
-/// How much of a bad value `dead_letters.value` keeps: 256 KiB, so every
-/// value that could have been parsed is kept whole and can be fixed and
-/// sent again.
-pub const DEAD_LETTER_VALUE_BYTES: usize = MAX_VALUE_BYTES;
-/// How much of a `too_large` value `dead_letters.value` keeps: 64 KiB.
-pub const TOO_LARGE_VALUE_BYTES: usize = 65_536;
-
-/// Kafka's timestamp of a record that has none (any negative timestamp
-/// reads as this).
-pub const NO_TIMESTAMP: i64 = -1;
+pub use logpipe_contract::limits::{
+    DEAD_LETTER_VALUE_BYTES, MAX_VALUE_BYTES, NO_TIMESTAMP, TOO_LARGE_VALUE_BYTES,
+};
 
 /// The write time (`USING TIMESTAMP`, microseconds) of a record's row:
 /// the record's time in epoch milliseconds, times 1000, plus the last three
@@ -77,42 +67,10 @@ impl KafkaRecordRef<'_> {
     }
 }
 
-/// A row of `dead_letters`: a record that could not be stored as a log.
-#[derive(Debug, Clone, PartialEq, SerializeRow)]
-pub struct DeadLetterRow {
-    pub topic: String,
-    pub partition: i32,
-    /// UTC day of the record's Kafka timestamp; 1970-01-01 without one.
-    pub day: CqlDate,
-    pub offset: i64,
-    /// The record's Kafka timestamp, exact to the millisecond; unset
-    /// (null) when the record has none.
-    pub record_timestamp: Opt<CqlTimestamp>,
-    pub reason: &'static str,
-    pub detail: String,
-    pub function: String,
-    pub key: Opt<Vec<u8>>,
-    pub value: Opt<Vec<u8>>,
-    /// Write time in microseconds ([`write_time_micros`] of the Kafka
-    /// timestamp, or of 0 without one); bound as `USING TIMESTAMP`, not a
-    /// column.
-    #[scylla(skip)]
-    pub write_time: i64,
-}
+/// The columns of `dead_letters`, in declaration order ([`crate::table`]).
+pub const DEAD_LETTER_COLUMNS: &[&str] = crate::table::DEAD_LETTERS.columns;
 
-/// The columns of `dead_letters`, in schema order.
-pub const DEAD_LETTER_COLUMNS: &[&str] = &[
-    "topic",
-    "partition",
-    "day",
-    "offset",
-    "record_timestamp",
-    "reason",
-    "detail",
-    "function",
-    "key",
-    "value",
-];
+pub use crate::rows::DeadLetterRow;
 
 /// What became of one record.
 #[derive(Debug, Clone, PartialEq)]
@@ -333,12 +291,12 @@ fn dead_letter(
         partition: record.partition,
         day: day_of(timestamp.unwrap_or(0)),
         offset: record.offset,
-        record_timestamp: Opt(timestamp.map(CqlTimestamp)),
+        record_timestamp: Optional(timestamp.map(CqlTimestamp)),
         reason: rejection.reason.as_str(),
         detail: rejection.detail,
         function: function.to_owned(),
-        key: Opt(key),
-        value: Opt(value),
+        key: Optional(key),
+        value: Optional(value),
         write_time: write_time_micros(timestamp.unwrap_or(0), record.offset),
     }
 }
@@ -729,7 +687,7 @@ mod tests {
             };
             assert_eq!(none(None).timestamp(), None);
             let d = dead_letter_of(&none(Some("%%%")));
-            assert_eq!(d.record_timestamp, Opt(None));
+            assert_eq!(d.record_timestamp, Optional(None));
             assert_eq!(crate::dump::format_date(d.day.0), "1970-01-01");
             assert_eq!(d.write_time, 567);
             let v = b64(AUTH.as_bytes());
@@ -814,7 +772,7 @@ mod tests {
                 let ms = start + i * 37 + i % 11;
                 assert_eq!(
                     d.record_timestamp,
-                    Opt(Some(CqlTimestamp(ms))),
+                    Optional(Some(CqlTimestamp(ms))),
                     "offset {i}"
                 );
                 assert_eq!(d.write_time, ms * 1000 + i % 1000);

@@ -1,80 +1,34 @@
-//! The keyspace and tables, from `cassandra/schema.cql` (embedded at build
-//! time), and applying them to a cluster.
+//! The keyspace and tables: the statements that create them, made from
+//! the table descriptions in [`crate::table`], and applying them to a
+//! cluster. `cassandra/schema.cql` (for `cqlsh -f`) says the same, and a
+//! test holds it to these statements.
 
 use scylla::client::session::Session;
 
-use crate::logs;
-use crate::record::DEAD_LETTER_COLUMNS;
-use crate::topics::{LogKind, DEAD_LETTER_TABLE, DEFAULT_KEYSPACE};
+pub use crate::table::Table as TableKey;
+use crate::table::ALL;
 
-/// The schema file's text.
+/// The schema file's text, as users apply it with `cqlsh -f`.
 pub const SCHEMA_CQL: &str = include_str!("../../../cassandra/schema.cql");
 
-/// A table's primary key: partition key columns, then clustering columns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TableKey {
-    pub table: &'static str,
-    pub partition_key: &'static [&'static str],
-    pub clustering: &'static [&'static str],
-    pub columns: &'static [&'static str],
-}
+/// The replication of a keyspace created without `--replication`: one
+/// replica, for a single local node.
+pub const DEFAULT_REPLICATION: &str = "{'class': 'SimpleStrategy', 'replication_factor': 1}";
 
 /// The four tables with their keys, in schema order.
 pub fn tables() -> [TableKey; 4] {
-    [
-        TableKey {
-            table: LogKind::Auth.table(),
-            partition_key: &["user_id", "day"],
-            clustering: &["event_time", "event_id"],
-            columns: logs::columns(LogKind::Auth),
-        },
-        TableKey {
-            table: LogKind::Session.table(),
-            partition_key: &["user_id", "day"],
-            clustering: &["event_time", "session_id", "event_type"],
-            columns: logs::columns(LogKind::Session),
-        },
-        TableKey {
-            table: LogKind::Activity.table(),
-            partition_key: &["user_id", "day"],
-            clustering: &["event_time", "event_id"],
-            columns: logs::columns(LogKind::Activity),
-        },
-        TableKey {
-            table: DEAD_LETTER_TABLE,
-            partition_key: &["topic", "partition", "day"],
-            clustering: &["offset"],
-            columns: DEAD_LETTER_COLUMNS,
-        },
-    ]
+    ALL
 }
 
-/// The schema's statements for `keyspace`, comments removed. `replication`
-/// replaces the keyspace's replication map when given.
+/// The schema's statements for `keyspace`: the keyspace (with
+/// `replication`, or [`DEFAULT_REPLICATION`]), then the four tables.
 pub fn statements(keyspace: &str, replication: Option<&str>) -> Vec<String> {
-    let text: String = SCHEMA_CQL
-        .lines()
-        .map(|l| l.split("--").next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n");
-    text.split(';')
-        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            let s = s
-                .replace(
-                    &format!("KEYSPACE IF NOT EXISTS {DEFAULT_KEYSPACE} "),
-                    &format!("KEYSPACE IF NOT EXISTS {keyspace} "),
-                )
-                .replace(&format!(" {DEFAULT_KEYSPACE}."), &format!(" {keyspace}."));
-            match (replication, s.find("replication = ")) {
-                (Some(r), Some(at)) if s.starts_with("CREATE KEYSPACE") => {
-                    format!("{}replication = {r}", &s[..at])
-                }
-                _ => s,
-            }
-        })
-        .collect()
+    let mut out = vec![format!(
+        "CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {}",
+        replication.unwrap_or(DEFAULT_REPLICATION)
+    )];
+    out.extend(ALL.iter().map(|t| t.create_cql(keyspace)));
+    out
 }
 
 /// Applies the schema (idempotent: every statement is `IF NOT EXISTS`).
@@ -109,29 +63,39 @@ pub struct SchemaError {
 mod tests {
     use super::*;
 
-    #[test]
-    fn file_declares_every_table_with_the_columns_the_code_writes() {
-        let stmts = statements("user_db", None);
-        assert_eq!(stmts.len(), 5, "{stmts:#?}");
-        for t in tables() {
-            let create = stmts
-                .iter()
-                .find(|s| s.contains(&format!("user_db.{} (", t.table)))
-                .unwrap_or_else(|| panic!("no CREATE TABLE for {}", t.table));
-            for c in t.columns {
-                assert!(
-                    create.contains(&format!(" {c} ")),
-                    "{} lacks column {c}",
-                    t.table
-                );
+    /// CQL text as tokens: comments dropped, split at white space and
+    /// around punctuation.
+    fn tokens(cql: &str) -> Vec<String> {
+        let text: String = cql
+            .lines()
+            .map(|l| l.split("--").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut spaced = String::new();
+        for c in text.chars() {
+            if "(),;<>{}:".contains(c) {
+                spaced.push(' ');
+                spaced.push(c);
+                spaced.push(' ');
+            } else {
+                spaced.push(c);
             }
-            let key = format!(
-                "PRIMARY KEY (({}), {})",
-                t.partition_key.join(", "),
-                t.clustering.join(", ")
-            );
-            assert!(create.contains(&key), "{} key is not {key}", t.table);
         }
+        spaced.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn the_schema_file_says_what_the_table_descriptions_say() {
+        let generated: Vec<String> = statements("user_db", None)
+            .iter()
+            .map(|s| format!("{s};"))
+            .collect();
+        assert_eq!(
+            tokens(SCHEMA_CQL),
+            tokens(&generated.join("\n")),
+            "cassandra/schema.cql differs from the tables of table.rs:\n{}",
+            generated.join("\n")
+        );
     }
 
     #[test]

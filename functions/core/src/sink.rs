@@ -13,6 +13,7 @@
 //! depend on when they were written, and an old capture replayed later never
 //! overwrites newer data.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,11 +31,11 @@ use scylla::statement::prepared::PreparedStatement;
 
 use crate::batch::ProcessedBatch;
 use crate::config::{Credentials, SinkConfig};
-use crate::logs::{self, LogRow};
-use crate::record::DEAD_LETTER_COLUMNS;
+use crate::logs::LogRow;
+use crate::rows::Row;
 use crate::secrets::{self, SecretError};
+use crate::table::{self, Table};
 use crate::tls::{self, TlsSetupError};
-use crate::topics::{LogKind, DEAD_LETTER_TABLE};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -117,17 +118,21 @@ pub async fn connect_session(config: &SinkConfig) -> Result<Session, SinkError> 
 /// Writes processed batches to the four tables.
 pub struct CassandraSink {
     session: Arc<Session>,
-    inserts: [Insert; 3],
-    dead_letter: Insert,
+    /// One prepared insert a table, in the order of [`table::ALL`].
+    inserts: Vec<Insert>,
     keyspace: String,
     ttl_seconds: i32,
     concurrency: usize,
     max_attempts: u32,
     backoff: Duration,
+    /// Writes retried since [`CassandraSink::take_write_retries`] last
+    /// read them (the batch metrics' `WriteRetries`).
+    write_retries: AtomicU64,
 }
 
 /// One table's prepared insert.
 struct Insert {
+    table: &'static Table,
     stmt: PreparedStatement,
     /// Whether it takes the write time and TTL as its last two values
     /// (false where the server does not count those bind markers).
@@ -141,9 +146,9 @@ struct Insert {
 async fn prepare_insert(
     session: &Session,
     keyspace: &str,
-    table: &str,
-    columns: &[&str],
+    described: &'static Table,
 ) -> Result<Insert, SinkError> {
+    let (table, columns) = (described.table, described.columns);
     let prepare = |cql: String| async move {
         session
             .prepare(cql)
@@ -174,6 +179,7 @@ async fn prepare_insert(
     // the driver to retry and to execute speculatively.
     stmt.set_is_idempotent(true);
     Ok(Insert {
+        table: described,
         stmt,
         binds_write_time,
     })
@@ -192,20 +198,11 @@ impl CassandraSink {
         config: &SinkConfig,
     ) -> Result<Self, SinkError> {
         let ks = &config.keyspace;
-        let mut inserts = Vec::with_capacity(3);
-        for kind in LogKind::ALL {
-            inserts.push(prepare_insert(&session, ks, kind.table(), logs::columns(kind)).await?);
+        let mut inserts = Vec::with_capacity(table::ALL.len());
+        for described in &table::ALL {
+            inserts.push(prepare_insert(&session, ks, described).await?);
         }
-        let dead_letter =
-            prepare_insert(&session, ks, DEAD_LETTER_TABLE, DEAD_LETTER_COLUMNS).await?;
-        let Ok(inserts) = <[Insert; 3]>::try_from(inserts) else {
-            unreachable!("one insert a log kind")
-        };
-        if inserts
-            .iter()
-            .chain([&dead_letter])
-            .any(|i| !i.binds_write_time)
-        {
+        if inserts.iter().any(|i| !i.binds_write_time) {
             tracing::warn!(
                 keyspace = %ks,
                 "the server ignores client write times: it does not take USING TIMESTAMP ? \
@@ -216,12 +213,12 @@ impl CassandraSink {
         Ok(CassandraSink {
             session,
             inserts,
-            dead_letter,
             keyspace: ks.clone(),
             ttl_seconds: i32::try_from(config.ttl_seconds).unwrap_or(i32::MAX),
             concurrency: config.write_concurrency,
             max_attempts: config.max_attempts,
             backoff: config.retry_backoff,
+            write_retries: AtomicU64::new(0),
         })
     }
 
@@ -229,10 +226,7 @@ impl CassandraSink {
     /// (false on a server that ignores `USING TIMESTAMP ?`/`USING TTL ?`,
     /// such as the embedded node).
     pub fn binds_write_time(&self) -> bool {
-        self.inserts
-            .iter()
-            .chain([&self.dead_letter])
-            .all(|i| i.binds_write_time)
+        self.inserts.iter().all(|i| i.binds_write_time)
     }
 
     /// The text of the prepared insert into `table` (one of the four), as
@@ -242,10 +236,8 @@ impl CassandraSink {
     pub fn insert_statement(&self, table: &str) -> Option<&str> {
         self.inserts
             .iter()
-            .chain([&self.dead_letter])
-            .map(|i| &i.stmt)
-            .find(|s| s.get_table_spec().is_some_and(|t| t.table_name() == table))
-            .map(PreparedStatement::get_statement)
+            .find(|i| i.table.table == table)
+            .map(|i| i.stmt.get_statement())
     }
 
     /// The open session.
@@ -256,6 +248,12 @@ impl CassandraSink {
     /// The keyspace written to.
     pub fn keyspace(&self) -> &str {
         &self.keyspace
+    }
+
+    /// Writes retried since the last call (of every batch stored in
+    /// between: one, in a Lambda container), and starts counting again.
+    pub fn take_write_retries(&self) -> u64 {
+        self.write_retries.swap(0, Ordering::Relaxed)
     }
 
     /// Stores every row and dead letter of `batch`, at most `concurrency`
@@ -271,19 +269,21 @@ impl CassandraSink {
 
     async fn write(&self, w: Write<'_>) -> Result<(), SinkError> {
         match w {
-            Write::Log(LogRow::Auth(r)) => self.insert(&self.inserts[0], r, r.write_time).await,
-            Write::Log(LogRow::Session(r)) => self.insert(&self.inserts[1], r, r.write_time).await,
-            Write::Log(LogRow::Activity(r)) => self.insert(&self.inserts[2], r, r.write_time).await,
-            Write::Dead(r) => self.insert(&self.dead_letter, r, r.write_time).await,
+            Write::Log(LogRow::Auth(r)) => self.insert(r).await,
+            Write::Log(LogRow::Session(r)) => self.insert(r).await,
+            Write::Log(LogRow::Activity(r)) => self.insert(r).await,
+            Write::Dead(r) => self.insert(r).await,
         }
     }
 
-    async fn insert<R: SerializeRow>(
-        &self,
-        insert: &Insert,
-        row: &R,
-        write_time: i64,
-    ) -> Result<(), SinkError> {
+    /// Writes `row` with the insert prepared for its table.
+    async fn insert<R: Row>(&self, row: &R) -> Result<(), SinkError> {
+        let insert = self
+            .inserts
+            .iter()
+            .find(|i| i.table.table == R::TABLE.table)
+            .expect("an insert is prepared for every table of table::ALL, and every Row's table is one of them");
+        let write_time = row.write_time();
         if insert.binds_write_time {
             let values = WithWriteTime {
                 row,
@@ -314,6 +314,7 @@ impl CassandraSink {
                         error = %e,
                         "write failed, retrying"
                     );
+                    self.write_retries.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(delay).await;
                     attempt += 1;
                 }
@@ -446,6 +447,9 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::logs;
+    use crate::record::DEAD_LETTER_COLUMNS;
+    use crate::topics::LogKind;
     use scylla::frame::response::result::{
         CollectionType, ColumnSpec, ColumnType, NativeType, TableSpec,
     };

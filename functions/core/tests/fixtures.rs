@@ -1,12 +1,12 @@
-//! The fixture events through the pure pipeline (no storage): every record
-//! ends as exactly one of written or dead-lettered, with the reasons the
-//! fixtures were built to trigger.
+//! The fixture events through the handler's own path (`process_payload`,
+//! the one decoder; no storage): every record ends as exactly one of
+//! written or dead-lettered, with the reasons the fixtures were built to
+//! trigger.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use logpipe_core::batch::process_event;
-use logpipe_core::event::decode_event;
+use logpipe_core::batch::process_payload;
 use logpipe_core::{ReasonCode, Router};
 
 fn fixtures() -> PathBuf {
@@ -22,8 +22,8 @@ fn every_fixture_record_is_written_or_dead_lettered_for_the_expected_reason() {
     let mut seen_reasons = BTreeMap::new();
     for (name, want) in expected {
         let bytes = std::fs::read(fixtures().join(format!("{name}.json"))).unwrap();
-        let event = decode_event(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let batch = process_event(&Router::all_default("test"), &event).unwrap();
+        let batch = process_payload(&Router::all_default("test"), &bytes)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let s = batch.summary();
         assert_eq!(s.records, s.written + s.dead_lettered, "{name}");
         assert_eq!(
@@ -66,13 +66,14 @@ fn events_that_are_not_kafka_events_are_refused_with_a_reason() {
         (br#"{"eventSource":"aws:kafka","records":{"t-0":[{"partition":0}]}}"#, "not a Kafka event"),
         (br#"{"eventSource":"aws:kafka","records":{"t-0":[{"topic":"t","partition":4294967296,"offset":1,"timestamp":1,"headers":[]}]}}"#, "partition 4294967296"),
     ] {
-        let err = decode_event(payload)
-            .and_then(|e| process_event(&Router::all_default("t"), &e).map(|_| e))
-            .unwrap_err();
+        let err = process_payload(&Router::all_default("t"), payload).unwrap_err();
         assert!(err.to_string().contains(want), "{err} does not say {want}");
     }
     for source in ["aws:kafka", "SelfManagedKafka", "aws:SelfManagedKafka"] {
         let ok = format!(r#"{{"eventSource":"{source}","records":{{}}}}"#);
-        assert!(decode_event(ok.as_bytes()).is_ok(), "{source}");
+        assert!(
+            process_payload(&Router::all_default("t"), ok.as_bytes()).is_ok(),
+            "{source}"
+        );
     }
 }

@@ -5,14 +5,12 @@
 //! the handler must not depend on that.)
 
 use base64::Engine as _;
-use logpipe_core::batch::{process_event, ProcessedBatch};
-use logpipe_core::event::decode_event;
+use logpipe_core::batch::{process_payload, ProcessedBatch};
 use logpipe_core::Router;
 
 /// The handler's path from payload to batch.
 fn process(payload: &[u8]) -> Result<ProcessedBatch, String> {
-    let event = decode_event(payload).map_err(|e| e.to_string())?;
-    process_event(&Router::all_default("test"), &event).map_err(|e| e.to_string())
+    process_payload(&Router::all_default("test"), payload).map_err(|e| e.to_string())
 }
 
 fn record(offset: usize, value: &str) -> String {

@@ -27,6 +27,7 @@ use log_generator::{
     DEFAULT_CLUSTER_ARN,
 };
 use logpipe_core::dump::{self, JsonRow, PartitionKey};
+use logpipe_core::sink::CassandraSink;
 use logpipe_core::topics::DEFAULT_KEYSPACE;
 use logpipe_core::{Function, LogKind, Router};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -35,7 +36,7 @@ use scylla::client::session::Session;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::cmd::kafka::EmbeddedKafka;
+use crate::broker::EmbeddedKafka;
 use crate::cmd::topics::create_topics;
 use crate::esm::event::{EventSource, MAX_PAYLOAD_BYTES};
 use crate::esm::invoke::{samples_of, InProcess, Invoker};
@@ -158,6 +159,67 @@ struct Running {
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
+/// The CQL storage the functions write to, ready.
+struct Storage {
+    sink: Arc<CassandraSink>,
+    /// How the report names it.
+    name: String,
+    /// Held for the node it may run; declared last, so that dropping a
+    /// `Storage` closes the sink's session before the node it talks to.
+    _storage: storage::Storage,
+}
+
+/// The Kafka cluster, its topics created.
+struct Kafka {
+    /// The embedded broker, when there is no `--kafka`.
+    embedded: Option<EmbeddedKafka>,
+    bootstrap: String,
+    /// How the report names it.
+    name: String,
+}
+
+/// The three event source mappings, consuming.
+struct Mappings {
+    running: Vec<Running>,
+    stop: watch::Sender<bool>,
+}
+
+/// How waiting for the records to be stored ended.
+struct Stored {
+    timed_out: bool,
+    /// From the first record produced to the last stored.
+    elapsed: Duration,
+}
+
+/// Progress lines on stderr, above the progress bars.
+struct Steps {
+    multi: MultiProgress,
+}
+
+impl Steps {
+    fn say(&self, what: &str) {
+        let _ = self.multi.println(format!("· {what}"));
+    }
+}
+
+/// A Kafka client configuration for `bootstrap` with the demo's TLS and
+/// SASL settings.
+fn kafka_config(args: &DemoArgs, bootstrap: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", bootstrap);
+    args.security.apply(&mut config);
+    config
+}
+
+fn topics() -> Vec<(LogKind, String)> {
+    LogKind::ALL
+        .into_iter()
+        .map(|k| (k, k.default_topic().to_owned()))
+        .collect()
+}
+
+/// The demo, step by step: storage, Kafka, mappings, produce, wait,
+/// reconcile, report.
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     if args.kafka.is_none() && !args.security.is_default() {
         anyhow::bail!(
@@ -165,39 +227,84 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         );
     }
     args.security.validate()?;
-    // Every Kafka client of the demo: bootstrap servers, then TLS and SASL.
-    let kafka_config = |bootstrap: &str| {
-        let mut config = ClientConfig::new();
-        config.set("bootstrap.servers", bootstrap);
-        args.security.apply(&mut config);
-        config
+    let steps = Steps {
+        multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
     };
-    let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-    let step = |what: &str| {
-        let _ = multi.println(format!("· {what}"));
-    };
+    let topics = topics();
+    let storage = start_storage(&args, &steps).await?;
+    let kafka = start_kafka(&args, &topics, &steps).await?;
+    let mappings = start_mappings(&args, &topics, &storage, &kafka, &steps).await?;
+    join_groups(&mappings, &steps).await;
 
-    // Storage.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let interrupted = interrupted.clone();
+        let stop = mappings.stop.clone();
+        log_generator::shutdown::on_ctrl_c(None, move || {
+            interrupted.store(true, Ordering::Relaxed);
+            let _ = stop.send(true);
+        });
+    }
+    let bars: Vec<ProgressBar> = mappings
+        .running
+        .iter()
+        .map(|r| {
+            let bar = bar(args.records, &format!("{:<8}", r.kind.function_name()));
+            steps.multi.add(bar)
+        })
+        .collect();
+    let started = Instant::now();
+    let produced = produce(&args, &kafka, &mappings, &interrupted, &steps).await?;
+    let stored = wait_until_stored(&args, &mappings, &bars, &produced, started, &interrupted).await;
+    let summary = reconcile(
+        &args,
+        mappings,
+        &produced,
+        &storage,
+        &kafka,
+        stored,
+        &interrupted,
+    )
+    .await;
+    report(&summary, args.json)?;
+    drop(storage);
+    drop(kafka);
+    Ok(if summary.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Opens the CQL storage (embedded, or `--cassandra`) with the schema.
+async fn start_storage(args: &DemoArgs, steps: &Steps) -> anyhow::Result<Storage> {
     let target = args.cassandra.clone().unwrap_or(Target::Embedded);
     let storage = storage::open(&target, &args.keyspace, true)
         .await
         .context("opening the CQL storage")?;
     let sink = storage.sink.clone().context("the demo needs a CQL node")?;
-    let cassandra = match (&target, &storage._node) {
+    let name = match (&target, &storage._node) {
         (Target::Remote(hp), _) => hp.clone(),
         (_, Some(node)) => format!("embedded {}", node.addr()),
         _ => String::new(),
     };
-    step(&format!(
-        "CQL node {cassandra}: keyspace {} ready",
+    steps.say(&format!(
+        "CQL node {name}: keyspace {} ready",
         args.keyspace
     ));
+    Ok(Storage {
+        sink,
+        name,
+        _storage: storage,
+    })
+}
 
-    // Kafka and the topics.
-    let topics: Vec<(LogKind, String)> = LogKind::ALL
-        .into_iter()
-        .map(|k| (k, k.default_topic().to_owned()))
-        .collect();
+/// Starts the embedded broker, or reaches `--kafka`, and creates the topics.
+async fn start_kafka(
+    args: &DemoArgs,
+    topics: &[(LogKind, String)],
+    steps: &Steps,
+) -> anyhow::Result<Kafka> {
     let names: Vec<String> = topics.iter().map(|(_, t)| t.clone()).collect();
     let (embedded, bootstrap) = match &args.kafka {
         None => {
@@ -209,7 +316,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             (Some(kafka), bootstrap)
         }
         Some(b) => {
-            let mut config = kafka_config(b);
+            let mut config = kafka_config(args, b);
             config.set("client.id", "logpipe-demo");
             create_topics(&config, &names, args.partitions, 1)
                 .await
@@ -217,31 +324,43 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             (None, b.clone())
         }
     };
-    let kafka_name = if embedded.is_some() {
+    let name = if embedded.is_some() {
         format!("embedded {bootstrap}")
     } else {
         bootstrap.clone()
     };
-    step(&format!(
-        "Kafka {kafka_name}: topics {} ready",
-        names.join(", ")
-    ));
-    // Start where the topics end now: older records are not this demo's.
+    steps.say(&format!("Kafka {name}: topics {} ready", names.join(", ")));
+    Ok(Kafka {
+        embedded,
+        bootstrap,
+        name,
+    })
+}
+
+/// Starts one event source mapping a topic, each invoking its function in
+/// this process, from where the topics end now (older records are not
+/// this demo's).
+async fn start_mappings(
+    args: &DemoArgs,
+    topics: &[(LogKind, String)],
+    storage: &Storage,
+    kafka: &Kafka,
+    steps: &Steps,
+) -> anyhow::Result<Mappings> {
+    let bootstrap = &kafka.bootstrap;
     let start_offsets = {
-        let mut config = kafka_config(&bootstrap);
+        let mut config = kafka_config(args, bootstrap);
         config.set("client.id", "logpipe-demo-offsets");
-        let names = names.clone();
+        let names: Vec<String> = topics.iter().map(|(_, t)| t.clone()).collect();
         tokio::task::spawn_blocking(move || end_offsets(&config, &names))
             .await
             .context("reading the topics' end offsets")??
     };
-
-    // The three mappings.
     let (stop, stopped) = watch::channel(false);
     let group = format!("logpipe-demo-{}", uuid::Uuid::new_v4().simple());
     let mut running = Vec::new();
-    for (kind, topic) in &topics {
-        let function = Function::new(Router::single(*kind, topic), Some(sink.clone()));
+    for (kind, topic) in topics {
+        let function = Function::new(Router::single(*kind, topic), Some(storage.sink.clone()));
         let invoker = Arc::new(Invoker::InProcess(InProcess::new(
             function,
             kind.function_name(),
@@ -272,8 +391,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             idle_exit: None,
             print_batches: false,
         };
-        let mut kafka = kafka_config(&bootstrap);
-        consumer_settings(&config, &mut kafka);
+        let mut client = kafka_config(args, bootstrap);
+        consumer_settings(&config, &mut client);
         let stats = Arc::new(MappingStats::default());
         let mapping = Mapping::new(config, invoker.clone(), None, stats.clone());
         running.push(Running {
@@ -281,10 +400,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             topic: topic.clone(),
             stats,
             invoker,
-            task: tokio::spawn(mapping.run(kafka, stopped.clone())),
+            task: tokio::spawn(mapping.run(client, stopped.clone())),
         });
     }
-    step(&format!(
+    steps.say(&format!(
         "event source mappings started: {} (batch size {}, consumer groups {group}-*)",
         topics
             .iter()
@@ -293,45 +412,45 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .join(", "),
         args.batch_size
     ));
+    Ok(Mappings { running, stop })
+}
 
-    // Let the consumers join their groups, so that the clock below times
-    // the pipeline rather than the group protocol.
+/// Lets the consumers join their groups, so that the clock times the
+/// pipeline rather than the group protocol.
+async fn join_groups(mappings: &Mappings, steps: &Steps) {
     let joining = Instant::now();
-    while !running
+    while !mappings
+        .running
         .iter()
         .all(|r| r.stats.assigned.load(Ordering::Relaxed) || r.task.is_finished())
         && joining.elapsed() < Duration::from_secs(60)
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    step(&format!(
+    steps.say(&format!(
         "consumer groups joined in {:.1} s",
         joining.elapsed().as_secs_f64()
     ));
+}
 
-    // Produce, while the mappings consume.
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let interrupted = interrupted.clone();
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                interrupted.store(true, Ordering::Relaxed);
-                let _ = stop.send(true);
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(130);
-                }
-            }
-        });
-    }
-    let total = args.records * topics.len() as u64;
-    let produce_bar = multi.add(bar(total, "produce "));
+/// Produces `--records` generated logs to each topic while the mappings
+/// consume.
+async fn produce(
+    args: &DemoArgs,
+    kafka: &Kafka,
+    mappings: &Mappings,
+    interrupted: &Arc<AtomicBool>,
+    steps: &Steps,
+) -> anyhow::Result<log_generator::GenerateSummary> {
+    let total = args.records * mappings.running.len() as u64;
+    let produce_bar = steps.multi.add(bar(total, "produce "));
     // The embedded broker keeps at most 5 MB a partition and drops the
     // oldest records beyond it, so the producer must not outrun the
     // mappings there: at most BACKLOG_PER_PARTITION records a partition
     // (about 3 MB of logs) wait unconsumed. A real broker keeps its log.
-    let backlog = embedded.as_ref().map(|_| {
-        let stats: Vec<Arc<MappingStats>> = running.iter().map(|r| r.stats.clone()).collect();
+    let backlog = kafka.embedded.as_ref().map(|_| {
+        let stats: Vec<Arc<MappingStats>> =
+            mappings.running.iter().map(|r| r.stats.clone()).collect();
         Backlog {
             limit: BACKLOG_PER_PARTITION * args.partitions as u64,
             resolved: Arc::new(move || stats.iter().map(|s| MappingStats::get(&s.records)).sum()),
@@ -342,28 +461,41 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         progress: produce_bar.clone(),
         backlog,
     };
-    let mut produce_config =
-        ProduceConfig::new(&bootstrap, args.records, args.seed, args.invalid_ratio);
+    let mut produce_config = ProduceConfig::new(
+        &kafka.bootstrap,
+        args.records,
+        args.seed,
+        args.invalid_ratio,
+    );
     produce_config.security = args.security.clone();
-    let mut bars = Vec::new();
-    for r in &running {
-        bars.push(multi.add(bar(args.records, &format!("{:<8}", r.kind.function_name()))));
-    }
-    let started = Instant::now();
+    let bootstrap = kafka.bootstrap.clone();
     let produced = tokio::task::spawn_blocking(move || produce_with(&produce_config, &control))
         .await
         .context("the producer stopped")?
         .with_context(|| format!("producing to {bootstrap}"))?;
     produce_bar.finish();
-    step(&produced.line());
+    steps.say(&produced.line());
+    Ok(produced)
+}
 
-    // Wait until every produced record is stored (or given up on).
+/// Waits until every produced record is stored (or given up on), a mapping
+/// stops, Ctrl-C, or `--timeout` after `started`.
+async fn wait_until_stored(
+    args: &DemoArgs,
+    mappings: &Mappings,
+    bars: &[ProgressBar],
+    produced: &log_generator::GenerateSummary,
+    started: Instant,
+    interrupted: &AtomicBool,
+) -> Stored {
     let deadline = started + args.timeout;
-    let mut timed_out = false;
-    let mut last_stored = started.elapsed();
+    let mut stored = Stored {
+        timed_out: false,
+        elapsed: started.elapsed(),
+    };
     loop {
         let mut done = true;
-        for (r, b) in running.iter().zip(&bars) {
+        for (r, b) in mappings.running.iter().zip(bars) {
             let resolved = MappingStats::get(&r.stats.records);
             b.set_position(resolved);
             let want = produced.by_topic.get(&r.topic).map_or(0, |t| t.produced);
@@ -372,33 +504,49 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             }
         }
         if done {
-            last_stored = started.elapsed();
+            stored.elapsed = started.elapsed();
             break;
         }
-        if running.iter().any(|r| r.task.is_finished()) || interrupted.load(Ordering::Relaxed) {
+        if mappings.running.iter().any(|r| r.task.is_finished())
+            || interrupted.load(Ordering::Relaxed)
+        {
             break;
         }
         if Instant::now() >= deadline {
-            timed_out = true;
+            stored.timed_out = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    for b in &bars {
+    for b in bars {
         b.finish();
     }
-    let _ = stop.send(true);
+    stored
+}
+
+/// Stops the mappings and sets what each topic's mapping stored beside
+/// what the generator says it must: the summary.
+async fn reconcile(
+    args: &DemoArgs,
+    mappings: Mappings,
+    produced: &log_generator::GenerateSummary,
+    storage: &Storage,
+    kafka: &Kafka,
+    stored: Stored,
+    interrupted: &AtomicBool,
+) -> DemoSummary {
+    let _ = mappings.stop.send(true);
     let mut mapping_errors = Vec::new();
     let mut samples: BTreeMap<&'static str, Vec<PartitionKey>> = BTreeMap::new();
     let mut latencies = Vec::new();
     let mut summary = DemoSummary {
-        kafka: kafka_name,
-        cassandra,
-        timed_out,
+        kafka: kafka.name.clone(),
+        cassandra: storage.name.clone(),
+        timed_out: stored.timed_out,
         failed_deliveries: produced.failed,
         ..DemoSummary::default()
     };
-    for r in running {
+    for r in mappings.running {
         match r.task.await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => mapping_errors.push(format!("{}: {e:#}", r.topic)),
@@ -430,38 +578,37 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     for e in &mapping_errors {
         eprintln!("error: {e}");
     }
+    let elapsed = stored.elapsed.as_secs_f64();
     summary.produced = summary.by_topic.values().map(|t| t.produced).sum();
     summary.written = summary.by_topic.values().map(|t| t.written).sum();
     summary.dead_lettered = summary.by_topic.values().map(|t| t.dead_lettered).sum();
-    summary.elapsed_seconds = round2(last_stored.as_secs_f64());
-    summary.records_per_second = if last_stored.as_secs_f64() > 0.0 {
-        ((summary.written + summary.dead_lettered) as f64 / last_stored.as_secs_f64()).round()
+    summary.elapsed_seconds = round2(elapsed);
+    summary.records_per_second = if elapsed > 0.0 {
+        ((summary.written + summary.dead_lettered) as f64 / elapsed).round()
     } else {
         0.0
     };
     summary.batch_latency_ms = Percentiles::of(latencies);
-    summary.sample_rows = read_samples(sink.session(), &args.keyspace, &samples).await;
-    summary.ok = !timed_out
+    summary.sample_rows = read_samples(storage.sink.session(), &args.keyspace, &samples).await;
+    summary.ok = !stored.timed_out
         && mapping_errors.is_empty()
         && produced.failed == 0
         && !interrupted.load(Ordering::Relaxed)
         && summary.by_topic.values().all(|t| t.accounted_for);
+    summary
+}
 
-    let table = render(&summary);
-    if args.json {
+/// Prints the table a person reads, and with `--json` the summary as one
+/// JSON object on stdout (the table then goes to stderr).
+fn report(summary: &DemoSummary, json: bool) -> anyhow::Result<()> {
+    let table = render(summary);
+    if json {
         eprint!("{table}");
-        println!("{}", serde_json::to_string(&summary)?);
+        println!("{}", serde_json::to_string(summary)?);
     } else {
         print!("{table}");
     }
-    drop(sink);
-    drop(storage);
-    drop(embedded);
-    Ok(if summary.ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(())
 }
 
 fn round2(x: f64) -> f64 {

@@ -305,15 +305,12 @@ fn mapping_config(args: &EsmArgs, kind: LogKind, topic: &str) -> MappingConfig {
 
 /// Sets `shutdown` on the first Ctrl-C; exits at once (130) on the second.
 pub fn stop_on_ctrl_c(shutdown: watch::Sender<bool>, what: &'static str) {
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("stopping: {what} (Ctrl-C again to quit now)");
+    log_generator::shutdown::on_ctrl_c(
+        Some(format!("stopping: {what} (Ctrl-C again to quit now)")),
+        move || {
             let _ = shutdown.send(true);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
-        }
-    });
+        },
+    );
 }
 
 /// The summary over several mappings.

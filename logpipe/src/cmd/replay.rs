@@ -1,5 +1,6 @@
 //! `logpipe replay`: feed AWS Kafka event files through the same handler
-//! code that runs in Lambda, store the result, and optionally dump every
+//! code that runs in Lambda (each file's bytes go to the decoder the
+//! Lambda entry point runs), store the result, and optionally dump every
 //! table back as JSON lines.
 //!
 //! Exit codes: 0 all stored; 1 a file cannot be read or is not an event
@@ -15,10 +16,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use logpipe_core::batch::TopicCounts;
+use logpipe_core::batch::{process_payload, ProcessedBatch, TopicCounts};
 use logpipe_core::dump::{self, PartitionKey};
 use logpipe_core::topics::DEFAULT_KEYSPACE;
-use logpipe_core::{event, Function, KafkaEvent, LogKind, Router};
+use logpipe_core::{Function, LogKind, Router};
 use serde::Serialize;
 
 use crate::storage::{self, Target};
@@ -88,22 +89,125 @@ pub struct ReplaySummary {
 /// Exit status of a usage error (BSD's `EX_USAGE`).
 pub const EXIT_USAGE: u8 = 64;
 
-/// Reads and decodes every file before anything is stored: each must be
-/// an event whose records all have a topic and partition (the checks
-/// [`event::records`] makes when the event is processed), so that no file
-/// fails after an earlier one was stored.
-fn read_events(files: &[PathBuf]) -> Result<Vec<KafkaEvent>, String> {
-    files
-        .iter()
-        .map(|path| {
-            let bytes =
-                std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-            let event =
-                event::decode_event(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-            event::records(&event).map_err(|e| format!("{}: {e}", path.display()))?;
-            Ok(event)
+/// What reading one file gave: its batch, when it is to be stored, or
+/// only its counts.
+enum FileOutcome {
+    Kept(ProcessedBatch),
+    Counted(ReplaySummary),
+}
+
+/// Reads, decodes, validates and transforms every file before anything is
+/// stored, so that no file fails after an earlier one was stored. Files
+/// are independent, so they are read on every core; the summary and the
+/// error (the first failing file, in the order given) do not depend on
+/// it. Each file's batch is kept when it is to be stored, else only
+/// counted, so a check of a large capture (`--cassandra none`) holds one
+/// batch a core at a time.
+fn process_files(
+    files: &[PathBuf],
+    router: &Router,
+    keep: bool,
+    summary: &mut ReplaySummary,
+) -> Result<Vec<ProcessedBatch>, String> {
+    // Each reader reuses one buffer for its files: memory it has touched
+    // already, where a fresh one a file would cost a page fault every 4 KiB.
+    let read = |path: &PathBuf, bytes: &mut Vec<u8>| -> Result<FileOutcome, String> {
+        bytes.clear();
+        std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_to_end(&mut f, bytes))
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+        let batch =
+            process_payload(router, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(if keep {
+            FileOutcome::Kept(batch)
+        } else {
+            let mut counted = ReplaySummary::default();
+            counted.add(&batch);
+            FileOutcome::Counted(counted)
         })
-        .collect()
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len());
+    let mut outcomes: Vec<Option<Result<FileOutcome, String>>> =
+        (0..files.len()).map(|_| None).collect();
+    if workers <= 1 {
+        let mut bytes = Vec::new();
+        for (slot, path) in outcomes.iter_mut().zip(files) {
+            *slot = Some(read(path, &mut bytes));
+        }
+    } else {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let done: Vec<Vec<(usize, Result<FileOutcome, String>)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut mine = Vec::new();
+                        let mut bytes = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(path) = files.get(i) else { break };
+                            mine.push((i, read(path, &mut bytes)));
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        for (i, outcome) in done.into_iter().flatten() {
+            outcomes[i] = Some(outcome);
+        }
+    }
+    let mut batches = Vec::with_capacity(if keep { files.len() } else { 0 });
+    for outcome in outcomes.into_iter().flatten() {
+        match outcome? {
+            FileOutcome::Kept(batch) => {
+                summary.add(&batch);
+                batches.push(batch);
+            }
+            FileOutcome::Counted(counted) => summary.merge(counted),
+        }
+    }
+    Ok(batches)
+}
+
+impl ReplaySummary {
+    fn merge(&mut self, other: ReplaySummary) {
+        self.events += other.events;
+        self.records += other.records;
+        self.written += other.written;
+        self.dead_lettered += other.dead_lettered;
+        for (topic, c) in other.by_topic {
+            let t = self.by_topic.entry(topic).or_default();
+            t.records += c.records;
+            t.written += c.written;
+            t.dead_lettered += c.dead_lettered;
+        }
+        for (reason, n) in other.dead_letter_reasons {
+            *self.dead_letter_reasons.entry(reason).or_default() += n;
+        }
+    }
+
+    fn add(&mut self, batch: &ProcessedBatch) {
+        self.events += 1;
+        let s = batch.summary();
+        self.records += s.records;
+        self.written += s.written;
+        self.dead_lettered += s.dead_lettered;
+        for (topic, c) in &batch.by_topic {
+            let t = self.by_topic.entry(topic.clone()).or_default();
+            t.records += c.records;
+            t.written += c.written;
+            t.dead_lettered += c.dead_lettered;
+        }
+        for (reason, n) in &batch.reasons {
+            *self.dead_letter_reasons.entry(reason).or_default() += n;
+        }
+    }
 }
 
 pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
@@ -113,13 +217,6 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(EXIT_USAGE));
     }
-    let events = match read_events(&args.files) {
-        Ok(events) => events,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Ok(ExitCode::from(1));
-        }
-    };
     let mut routes: Vec<(String, LogKind)> = LogKind::ALL
         .into_iter()
         .map(|k| {
@@ -133,6 +230,16 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     routes.sort();
+    let router = Router::new(routes, REPLAY_FUNCTION);
+    let mut summary = ReplaySummary::default();
+    let keep = args.cassandra != Target::None;
+    let batches = match process_files(&args.files, &router, keep, &mut summary) {
+        Ok(batches) => batches,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(ExitCode::from(1));
+        }
+    };
 
     let storage = match storage::open(&args.cassandra, &args.keyspace, args.apply_schema).await {
         Ok(s) => s,
@@ -141,32 +248,17 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let function = Function::new(Router::new(routes, REPLAY_FUNCTION), storage.sink.clone());
+    let function = Function::new(router, storage.sink.clone());
 
-    let mut summary = ReplaySummary::default();
     let mut partitions: BTreeMap<&'static str, Vec<PartitionKey>> = BTreeMap::new();
-    for (path, event) in args.files.iter().zip(&events) {
-        let batch = match function.handle_detailed(event).await {
+    for (path, batch) in args.files.iter().zip(batches) {
+        let batch = match function.store_processed(batch).await {
             Ok(b) => b,
             Err(e) => {
                 eprintln!("error: {}: {e}", path.display());
                 return Ok(ExitCode::from(2));
             }
         };
-        summary.events += 1;
-        let s = batch.summary();
-        summary.records += s.records;
-        summary.written += s.written;
-        summary.dead_lettered += s.dead_lettered;
-        for (topic, c) in &batch.by_topic {
-            let t = summary.by_topic.entry(topic.clone()).or_default();
-            t.records += c.records;
-            t.written += c.written;
-            t.dead_lettered += c.dead_lettered;
-        }
-        for (reason, n) in &batch.reasons {
-            *summary.dead_letter_reasons.entry(reason).or_default() += n;
-        }
         if args.dump.is_some() {
             for (table, keys) in dump::partitions_of(&batch) {
                 partitions.entry(table).or_default().extend(keys);

@@ -1,6 +1,10 @@
 //! `logpipe topics create`: creates the pipeline's topics on a Kafka
 //! cluster with the admin API. Idempotent: a topic that already exists
 //! counts as created (its partitions are left as they are).
+//!
+//! The embedded broker (`logpipe kafka`) answers CreateTopics itself: its
+//! topics exist already, and any other topic is refused at once with a
+//! policy violation (see `cmd/kafka.rs`).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -91,7 +95,7 @@ pub async fn create_topics(
                 e.rdkafka_error_code(),
                 Some(RDKafkaErrorCode::UnsupportedFeature)
             ) {
-                " (the broker has no CreateTopics API; `logpipe kafka` creates its topics itself)"
+                " (the broker has no CreateTopics API: create the topics with its own tools)"
             } else {
                 ""
             }
@@ -105,12 +109,20 @@ pub async fn create_topics(
             Err((topic, RDKafkaErrorCode::TopicAlreadyExists)) => {
                 out.push((topic, Created::Existed))
             }
+            Err((topic, RDKafkaErrorCode::PolicyViolation)) => errors.push(format!(
+                "{topic}: {} (the broker's topic policy refused it; an embedded \
+                 `logpipe kafka` has only the topics it was started with: start it \
+                 with this topic, e.g. --topic-name KIND={topic})",
+                RDKafkaErrorCode::PolicyViolation
+            )),
             Err((topic, code)) => errors.push(format!("{topic}: {code}")),
         }
     }
     if !errors.is_empty() {
         anyhow::bail!("cannot create topics: {}", errors.join("; "));
     }
+    // In the order asked for, whatever order the broker answered in.
+    out.sort_by_key(|(t, _)| topics.iter().position(|x| x == t));
     Ok(out)
 }
 

@@ -197,8 +197,8 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::esm::event::{build_event, to_payload, TimestampType};
-    use log_generator::EventVariant;
+    use crate::esm::event::{to_payload, TimestampType};
+    use logpipe_contract::event::EventVariant;
 
     fn rec(partition: i32, offset: i64, ts: i64) -> PolledRecord {
         PolledRecord {
@@ -225,7 +225,7 @@ mod tests {
             rec(0, 6, 1_767_225_600_500),
             rec(2, 9, 1_767_225_601_000),
         ];
-        let payload = to_payload(&build_event(&source, &records));
+        let payload = to_payload(&source, &records);
         let batch = FailedBatch {
             source: &source,
             records: &records,
@@ -273,7 +273,7 @@ mod tests {
         assert_eq!(json["payload"].as_str().unwrap().as_bytes(), &payload[..]);
         let event = std::fs::read(&written.event).unwrap();
         assert_eq!(event, payload);
-        logpipe_core::event::decode_event(&event).unwrap();
+        logpipe_core::event::decode(&event).expect("the functions' decoder reads it");
         assert!(written.record.starts_with(dir.path().join("session-logs")));
     }
 }

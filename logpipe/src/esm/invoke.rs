@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
-use aws_lambda_events::event::kafka::KafkaEvent;
 use aws_sdk_lambda::config::timeout::TimeoutConfig;
 use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_lambda::primitives::Blob;
@@ -26,7 +25,6 @@ use logpipe_core::dump::{self, PartitionKey};
 use logpipe_core::{BatchSummary, Function};
 
 use super::destination::ResponseContext;
-use super::event::to_payload;
 use crate::lock;
 
 /// A successful invocation.
@@ -74,25 +72,11 @@ impl Invoker {
         }
     }
 
-    /// Whether [`Invoker::invoke`] needs the serialized payload (the
-    /// in-process function takes the event as it is).
-    pub fn needs_payload(&self) -> bool {
-        matches!(self, Invoker::Lambda(_))
-    }
-
-    /// Invokes the function with `event`; `payload` is its serialized form
-    /// when the caller already has it.
-    pub async fn invoke(
-        &self,
-        event: &KafkaEvent,
-        payload: Option<&[u8]>,
-    ) -> Result<InvokeSuccess, InvokeFailure> {
+    /// Invokes the function with `payload`, the event's bytes.
+    pub async fn invoke(&self, payload: &[u8]) -> Result<InvokeSuccess, InvokeFailure> {
         match self {
-            Invoker::InProcess(f) => f.invoke(event).await,
-            Invoker::Lambda(l) => match payload {
-                Some(p) => l.invoke(p.to_vec()).await,
-                None => l.invoke(to_payload(event)).await,
-            },
+            Invoker::InProcess(f) => f.invoke(payload).await,
+            Invoker::Lambda(l) => l.invoke(payload.to_vec()).await,
         }
     }
 }
@@ -117,8 +101,8 @@ impl InProcess {
         }
     }
 
-    async fn invoke(&self, event: &KafkaEvent) -> Result<InvokeSuccess, InvokeFailure> {
-        match self.function.handle_detailed(event).await {
+    async fn invoke(&self, payload: &[u8]) -> Result<InvokeSuccess, InvokeFailure> {
+        match self.function.handle_payload_detailed(payload).await {
             Ok(batch) => {
                 let mut samples = lock(&self.samples);
                 for (table, keys) in dump::partitions_of(&batch) {

@@ -41,7 +41,7 @@ use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use scylla::client::session::Session;
 use scylla::value::{CqlValue, Row};
 
-use super::{spawn_logpipe, Killed};
+use super::{spawn_logpipe, KillOnDrop};
 
 /// A record's place: topic, partition, offset.
 pub type Place = (String, i32, i64);
@@ -66,8 +66,8 @@ pub fn mock_cluster(partitions: i32) -> (MockCluster<'static, DefaultProducerCon
 /// Starts `logpipe kafka` (the embedded broker as its own process, the
 /// three topics with `partitions` partitions) on a free loopback port and
 /// waits for its "listening" line; returns the process (killed on drop, or
-/// earlier with [`Killed::kill_now`]) and its address.
-pub fn start_logpipe_kafka(partitions: i32) -> (Killed, String) {
+/// earlier with [`KillOnDrop::kill_now`]) and its address.
+pub fn start_logpipe_kafka(partitions: i32) -> (KillOnDrop, String) {
     use std::io::BufRead as _;
     let partitions = partitions.to_string();
     let mut kafka = spawn_logpipe(&[
@@ -531,6 +531,23 @@ pub fn end_offsets(bootstrap: &str, topic: &str) -> BTreeMap<i32, i64> {
 /// as empty). (Counted rather than read up to the high watermarks: some
 /// brokers report those per batch.)
 pub fn read_topic(bootstrap: &str, topic: &str, count: usize) -> Vec<(Place, Vec<u8>, Vec<u8>)> {
+    read_messages(bootstrap, topic, count, |m| {
+        (
+            (topic.to_owned(), m.partition(), m.offset()),
+            m.key().unwrap_or_default().to_vec(),
+            m.payload().unwrap_or_default().to_vec(),
+        )
+    })
+}
+
+/// The first `count` records of `topic`, every partition from its start,
+/// each as `read` makes it of the message, in the order they came.
+pub fn read_messages<T>(
+    bootstrap: &str,
+    topic: &str,
+    count: usize,
+    mut read: impl FnMut(&rdkafka::message::BorrowedMessage<'_>) -> T,
+) -> Vec<T> {
     let partitions = end_offsets(bootstrap, topic);
     let client = kafka_client(bootstrap);
     let mut tpl = TopicPartitionList::new();
@@ -548,12 +565,7 @@ pub fn read_topic(bootstrap: &str, topic: &str, count: usize) -> Vec<(Place, Vec
             out.len()
         );
         if let Some(m) = client.poll(Duration::from_millis(200)) {
-            let m = m.unwrap();
-            out.push((
-                (topic.to_owned(), m.partition(), m.offset()),
-                m.key().unwrap_or_default().to_vec(),
-                m.payload().unwrap_or_default().to_vec(),
-            ));
+            out.push(read(&m.unwrap()));
         }
     }
     out

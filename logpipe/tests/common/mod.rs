@@ -131,17 +131,17 @@ pub fn dump_keyspace(addr: &str, keyspace: &str, dir: &Path) {
 // the end with a time limit, and what it printed.
 
 /// A child process killed (and reaped) when dropped, so a failing test
-/// leaves no server behind. With [`Killed::group`], the whole process group
+/// leaves no server behind. With [`KillOnDrop::group`], the whole process group
 /// is sent SIGTERM first (for servers that start children of their own).
-pub struct Killed {
+pub struct KillOnDrop {
     pub child: Child,
     group: bool,
 }
 
-impl Killed {
+impl KillOnDrop {
     /// Kills just this child on drop.
     pub fn new(child: Child) -> Self {
-        Killed {
+        KillOnDrop {
             child,
             group: false,
         }
@@ -150,7 +150,7 @@ impl Killed {
     /// For a child spawned with `process_group(0)`: on drop its whole
     /// group gets SIGTERM, then the child SIGKILL.
     pub fn group(child: Child) -> Self {
-        Killed { child, group: true }
+        KillOnDrop { child, group: true }
     }
 
     /// SIGKILL now (a crash: no clean shutdown), and wait for it.
@@ -169,7 +169,7 @@ impl Killed {
     }
 }
 
-impl Drop for Killed {
+impl Drop for KillOnDrop {
     fn drop(&mut self) {
         if self.group {
             let _ = Command::new("kill")
@@ -184,8 +184,8 @@ impl Drop for Killed {
 /// Starts `logpipe` with `args` in the workspace root, stdin closed, stdout
 /// and stderr piped, killed when the returned value drops. AWS's instance
 /// metadata lookup is disabled, so an invoke client never waits for it.
-pub fn spawn_logpipe<S: AsRef<OsStr>>(args: &[S]) -> Killed {
-    Killed::new(
+pub fn spawn_logpipe<S: AsRef<OsStr>>(args: &[S]) -> KillOnDrop {
+    KillOnDrop::new(
         Command::new(env!("CARGO_BIN_EXE_logpipe"))
             .args(args)
             .current_dir(root())
@@ -251,7 +251,7 @@ pub fn wait_until(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) 
 
 /// Waits for the child to exit, at most `limit` (then kills it and panics
 /// with its stderr); returns its output.
-pub fn wait_output(mut k: Killed, limit: Duration) -> Output {
+pub fn wait_output(mut k: KillOnDrop, limit: Duration) -> Output {
     use std::io::Read as _;
     let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
         std::thread::spawn(move || {

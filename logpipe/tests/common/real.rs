@@ -25,7 +25,7 @@ pub use logpipe_testkit::{
     shared_cassandra, unique_name, Cassandra, CassandraOptions, COMMITLOG_SYNC_MS,
 };
 
-use super::{root, wait_output, Finished, Killed, TABLES};
+use super::{root, wait_output, Finished, KillOnDrop, TABLES};
 
 /// How long a `logpipe` run against the real node may take.
 pub const RUN_LIMIT: Duration = Duration::from_secs(300);
@@ -34,7 +34,10 @@ pub const RUN_LIMIT: Duration = Duration::from_secs(300);
 /// and `AWS_*` variable of the test's own environment is removed (a
 /// developer's shell must not change what a test stores), then `env` is
 /// set.
-pub fn spawn_logpipe_env<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &str)]) -> Killed {
+pub fn spawn_logpipe_env<S: AsRef<std::ffi::OsStr>>(
+    args: &[S],
+    env: &[(&str, &str)],
+) -> KillOnDrop {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_logpipe"));
     cmd.args(args)
         .current_dir(root())
@@ -54,7 +57,25 @@ pub fn spawn_logpipe_env<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &s
     for (k, v) in env {
         cmd.env(k, v);
     }
-    Killed::new(cmd.spawn().expect("logpipe starts"))
+    KillOnDrop::new(cmd.spawn().expect("logpipe starts"))
+}
+
+/// `logpipe schema apply --cassandra CQL --keyspace KEYSPACE`, with `env`
+/// (TLS, credentials), which must succeed.
+pub async fn schema_apply(cql: &str, keyspace: &str, env: Vec<(String, String)>) {
+    run_env(
+        crate::common::args(&[
+            "schema",
+            "apply",
+            "--cassandra",
+            cql,
+            "--keyspace",
+            keyspace,
+        ]),
+        env,
+    )
+    .await
+    .assert_success();
 }
 
 /// Runs `logpipe` as [`spawn_logpipe_env`] does, to the end (at most

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{free_port, root, wait_until, Killed};
+use super::{free_port, root, wait_until, KillOnDrop};
 
 /// The cargo-lambda of `.venv` (or `$LOGPIPE_VENV`), where `make venv`
 /// installs it. Panics naming `make venv` when it is missing.
@@ -32,13 +32,16 @@ pub fn cargo_lambda() -> PathBuf {
 /// over a terminal otherwise). Waits until the emulator accepts
 /// connections; a function is built on its first invocation (see
 /// [`invoke_until_answered`]). Returns the process and `host:port`.
-pub fn start_cargo_lambda_watch(cassandra: &str) -> (Killed, String) {
+pub fn start_cargo_lambda_watch(cassandra: &str) -> (KillOnDrop, String) {
     start_cargo_lambda_watch_with(cassandra, &[])
 }
 
 /// [`start_cargo_lambda_watch`], with `env` (`LOGPIPE_*` settings such as
 /// `LOGPIPE_CASSANDRA_KEYSPACE`) passed to the functions as well.
-pub fn start_cargo_lambda_watch_with(cassandra: &str, env: &[(&str, &str)]) -> (Killed, String) {
+pub fn start_cargo_lambda_watch_with(
+    cassandra: &str,
+    env: &[(&str, &str)],
+) -> (KillOnDrop, String) {
     let cargo_lambda = cargo_lambda();
     let port = free_port().to_string();
     let mut cmd = Command::new(cargo_lambda);
@@ -66,7 +69,7 @@ pub fn start_cargo_lambda_watch_with(cassandra: &str, env: &[(&str, &str)]) -> (
         .process_group(0)
         .spawn()
         .expect("cargo lambda watch starts");
-    let watch = Killed::group(child);
+    let watch = KillOnDrop::group(child);
     let addr = format!("127.0.0.1:{port}");
     wait_until(
         &format!("cargo lambda watch listening on {addr}"),

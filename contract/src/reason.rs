@@ -15,7 +15,7 @@ pub enum ReasonCode {
     EmptyValue,
     /// The value is not valid base64.
     InvalidBase64,
-    /// The decoded value is larger than [`crate::record::MAX_VALUE_BYTES`].
+    /// The decoded value is larger than [`crate::limits::MAX_VALUE_BYTES`].
     TooLarge,
     /// The decoded value is not UTF-8.
     InvalidUtf8,

@@ -1,7 +1,7 @@
 //! The event decoder's fast path: a reader for the shape Lambda sends.
 //!
 //! An event is mostly base64 strings (each record's value), found by the
-//! shared reader ([`crate::scan`]); the few field names are matched here.
+//! shared reader ([`crate::json_scan`]); the few field names are matched here.
 //! It reads a strict subset of what [`super::decode`] accepts: the known
 //! fields, each at most once and of the usual types, and whole numbers
 //! without sign, fraction or exponent (header bytes may be negative). On
@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use super::wire::KafkaRecord;
 use super::{millis, AnyStr, Headers, Millis};
 use crate::json::BorrowedStr;
+use crate::json_scan::{FieldsRead, Scanner};
 use crate::record::NO_TIMESTAMP;
-use crate::scan::{Scanner, Seen};
 
 /// What the fast path read: the event's source and its records by key.
 pub(super) struct Scanned<'a> {
@@ -74,7 +74,7 @@ fn headers(s: &mut Scanner<'_>) -> Option<Headers> {
 
 /// The whole event.
 fn read_event<'a>(s: &mut Scanner<'a>) -> Option<Scanned<'a>> {
-    let mut seen = Seen::default();
+    let mut seen = FieldsRead::default();
     let mut event_source = None;
     let mut records = HashMap::new();
     s.members(|s, name| {
@@ -124,7 +124,7 @@ fn read_records<'a>(
 /// One record; `partition`, `offset`, `timestamp` and `headers` are
 /// required, as in the serde path.
 fn record<'a>(s: &mut Scanner<'a>) -> Option<KafkaRecord<'a>> {
-    let mut seen = Seen::default();
+    let mut seen = FieldsRead::default();
     let (mut topic, mut key, mut value, mut timestamp_type) = (None, None, None, None);
     let (mut partition, mut offset, mut time, mut header_list) = (None, None, None, None);
     s.members(|s, name| {
@@ -168,8 +168,8 @@ mod tests {
     use super::super::tests::leaked;
     use super::super::{from_wire, wire, BorrowedEvent, SOURCE_MSK};
     use super::*;
+    use crate::json_scan::one_byte_edits;
     use crate::record::KafkaRecordRef;
-    use crate::scan::one_byte_edits;
 
     /// An event in the shapes Lambda sends: MSK and self-managed spellings
     /// of a record, headers with negative bytes, numeric-string timestamps,

@@ -55,9 +55,9 @@ fn is_ws(b: u8) -> bool {
 
 /// Which of an object's fields (one bit each) have been read.
 #[derive(Default)]
-pub(crate) struct Seen(u32);
+pub(crate) struct FieldsRead(u32);
 
-impl Seen {
+impl FieldsRead {
     /// `field` the first time it is met; `None` the second, as serde
     /// refuses a repeated field (and the fast path gives up).
     pub(crate) fn first(&mut self, field: u32) -> Option<u32> {
