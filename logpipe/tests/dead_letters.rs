@@ -613,23 +613,26 @@ async fn dead_letters_are_listed_shown_and_redriven_once() {
     );
 
     // -- redrive to Kafka: the records, byte for byte ---------------------
-    let sent = dead_letters_cmd(
-        "redrive",
-        &addr,
-        &ks,
-        &[
-            "--topic",
-            auth,
-            "--topic",
-            act,
-            "--bootstrap",
-            &bootstrap,
-            "--json",
-        ],
-    )
-    .await
-    .assert_success()
-    .json();
+    let redrive_to_kafka = || async {
+        dead_letters_cmd(
+            "redrive",
+            &addr,
+            &ks,
+            &[
+                "--topic",
+                auth,
+                "--topic",
+                act,
+                "--bootstrap",
+                &bootstrap,
+                "--json",
+            ],
+        )
+        .await
+        .assert_success()
+        .json()
+    };
+    let sent = redrive_to_kafka().await;
     assert_eq!(
         sent,
         json!({"selected": 7, "sent": 7, "already_redriven": 0, "copies": 0, "truncated": 0,
@@ -701,23 +704,7 @@ async fn dead_letters_are_listed_shown_and_redriven_once() {
     // were redriven, and the new dead letters are their copies.
     let ends = |b: String| [auth, act].map(|t| end_offsets(&b, t));
     let ends_before = ends(bootstrap.clone());
-    let again = dead_letters_cmd(
-        "redrive",
-        &addr,
-        &ks,
-        &[
-            "--topic",
-            auth,
-            "--topic",
-            act,
-            "--bootstrap",
-            &bootstrap,
-            "--json",
-        ],
-    )
-    .await
-    .assert_success()
-    .json();
+    let again = redrive_to_kafka().await;
     assert_eq!(
         (
             &again["selected"],

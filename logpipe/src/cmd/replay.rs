@@ -121,9 +121,7 @@ fn process_files(
         Ok(if keep {
             FileOutcome::Kept(batch)
         } else {
-            let mut counted = ReplaySummary::default();
-            counted.add(&batch);
-            FileOutcome::Counted(counted)
+            FileOutcome::Counted(ReplaySummary::of(&batch))
         })
     };
     let workers = std::thread::available_parallelism()
@@ -166,7 +164,7 @@ fn process_files(
     for outcome in outcomes.into_iter().flatten() {
         match outcome? {
             FileOutcome::Kept(batch) => {
-                summary.add(&batch);
+                summary.merge(ReplaySummary::of(&batch));
                 batches.push(batch);
             }
             FileOutcome::Counted(counted) => summary.merge(counted),
@@ -176,6 +174,20 @@ fn process_files(
 }
 
 impl ReplaySummary {
+    /// The summary of one event's batch.
+    fn of(batch: &ProcessedBatch) -> Self {
+        let s = batch.summary();
+        ReplaySummary {
+            events: 1,
+            records: s.records,
+            written: s.written,
+            dead_lettered: s.dead_lettered,
+            by_topic: batch.by_topic.clone(),
+            dead_letter_reasons: batch.reasons.clone(),
+        }
+    }
+
+    /// Adds `other`'s counts to these.
     fn merge(&mut self, other: ReplaySummary) {
         self.events += other.events;
         self.records += other.records;
@@ -188,23 +200,6 @@ impl ReplaySummary {
             t.dead_lettered += c.dead_lettered;
         }
         for (reason, n) in other.dead_letter_reasons {
-            *self.dead_letter_reasons.entry(reason).or_default() += n;
-        }
-    }
-
-    fn add(&mut self, batch: &ProcessedBatch) {
-        self.events += 1;
-        let s = batch.summary();
-        self.records += s.records;
-        self.written += s.written;
-        self.dead_lettered += s.dead_lettered;
-        for (topic, c) in &batch.by_topic {
-            let t = self.by_topic.entry(topic.clone()).or_default();
-            t.records += c.records;
-            t.written += c.written;
-            t.dead_lettered += c.dead_lettered;
-        }
-        for (reason, n) in &batch.reasons {
             *self.dead_letter_reasons.entry(reason).or_default() += n;
         }
     }

@@ -37,7 +37,7 @@ use super::commit::{
 };
 use super::connection::RefusalContext;
 use super::destination::{FailedBatch, FailureDestination, InvocationRecord, ResponseContext};
-use super::event::{payload_len, split_by_payload, to_payload, EventSource};
+use super::event::{split_by_payload, to_payload, EventSource};
 use super::event::{PolledRecord, TimestampType};
 use super::invoke::Invoker;
 use super::retry::{bisect, Condition, Decision, RetryPolicy};
@@ -452,10 +452,14 @@ impl Mapping {
                 return Ok(BatchEnd::Abandoned);
             }
             let slice = &records[range.clone()];
-            if payload_len(source, slice) > self.config.payload_limit {
+            // The payload the function receives, in process or not: it
+            // reads it with the decoder Lambda runs. Only a record too large
+            // for any payload has a run whose payload is over the limit.
+            let payload = to_payload(source, slice);
+            if payload.len() > self.config.payload_limit {
                 self.discard(
                     slice,
-                    &to_payload(source, slice),
+                    &payload,
                     Condition::MaximumPayloadSizeExceeded,
                     0,
                     None,
@@ -463,9 +467,6 @@ impl Mapping {
                 report.discarded += slice.len() as u64;
                 continue;
             }
-            // The payload the function receives, in process or not: it
-            // reads it with the decoder Lambda runs.
-            let payload = to_payload(source, slice);
             let started = Instant::now();
             let result = self.invoker.invoke(&payload).await;
             let latency_ms = started.elapsed().as_secs_f64() * 1e3;
