@@ -6,10 +6,11 @@ loopback.
 
 The servers are the test suite's (`logpipe-testkit`, jars installed by
 `make servers`): the script starts one Kafka and one Cassandra with
-`logpipe-servers up kafka|cassandra --port P --dir D` (data under
-LOAD_DIR, removed after a run that passed), or uses those named by
-LOGPIPE_TEST_KAFKA / LOGPIPE_TEST_CASSANDRA when set. It fails (exit 1),
-naming `make servers`, when the jars are not installed: it never skips.
+`logpipe-servers up kafka|cassandra --port 0 --dir D` (a free port each,
+data under LOAD_DIR, removed after a run that passed), or uses those named
+by LOGPIPE_TEST_KAFKA / LOGPIPE_TEST_CASSANDRA when set. It fails (exit 1),
+with logpipe-servers' words naming `make servers`, when the jars are not
+installed: it never skips.
 
 Fails (exit 1) unless the demo accounts for every record exactly
 (produced == written + dead-lettered, per topic and in all, dead letters
@@ -21,20 +22,14 @@ figures, and writes them to LOAD_DIR/load.json.
 
 import json
 import os
+import re
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(args, **kw):
@@ -77,38 +72,29 @@ def children(pid):
     return out
 
 
-def servers_installed():
-    """Fails, naming `make servers`, unless both servers' jars are there."""
-    base = Path(os.environ.get("LOGPIPE_SERVERS_DIR", ".tools/servers"))
-    for name in ("kafka", "cassandra"):
-        lib = base / name / "lib"
-        if not any(lib.glob("*.jar")):
-            sys.exit(f"load: {name} is not installed in {lib}: run `make servers` "
-                     "(it copies the Apache Kafka and Cassandra jars from Maven Central once)")
-
-
 def launch_server(servers_bin, kind, out_dir):
     """Starts `logpipe-servers up KIND` on a free port with its data in
-    out_dir/KIND; returns the process, its address and its output file."""
-    port = free_port()
+    out_dir/KIND; returns the process and its output file."""
     # Absolute: Cassandra reads its configuration through a file:// URL.
     data = (out_dir / kind).resolve()
     shutil.rmtree(data, ignore_errors=True)
     log_path = out_dir / f"{kind}.out"
     with open(log_path, "wb") as log:
-        p = start([servers_bin, "up", kind, "--port", str(port), "--dir", str(data)],
+        p = start([servers_bin, "up", kind, "--port", "0", "--dir", str(data)],
                   stdout=log, stderr=subprocess.STDOUT)
-    return p, f"127.0.0.1:{port}", log_path
+    return p, log_path
 
 
 def wait_serving(kind, p, log_path, limit=240):
-    """Waits for `logpipe-servers up` to say it serves; fails with its
-    output when it exits or takes longer than `limit` seconds."""
+    """Waits for `logpipe-servers up` to say it serves; returns the address
+    it names, or fails with its output when it exits or takes longer than
+    `limit` seconds."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         text = log_path.read_text(errors="replace")
-        if "serving" in text:
-            return
+        serving = re.search(r" serving (?:CQL )?on (\S+)", text)
+        if serving:
+            return serving.group(1)
         if p.poll() is not None:
             sys.exit(f"load: {kind} did not start (exit {p.returncode}):\n{text[-3000:]}")
         time.sleep(0.2)
@@ -124,12 +110,10 @@ def main():
     keyspace = os.environ.get("LOAD_KEYSPACE", f"load_{os.getpid()}")
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    kafka = os.environ.get("LOGPIPE_TEST_KAFKA") or None
-    cql = os.environ.get("LOGPIPE_TEST_CASSANDRA") or None
-    if not (kafka and cql):
-        servers_installed()
-        if not Path(servers_bin).is_file():
-            sys.exit(f"load: {servers_bin} not found: run `make servers-bin`")
+    servers = {"cassandra": os.environ.get("LOGPIPE_TEST_CASSANDRA") or None,
+               "kafka": os.environ.get("LOGPIPE_TEST_KAFKA") or None}
+    if not all(servers.values()) and not Path(servers_bin).is_file():
+        sys.exit(f"load: {servers_bin} not found: run `make servers-bin`")
     env = dict(os.environ)
     env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
     procs = {}
@@ -137,13 +121,11 @@ def main():
     try:
         # Both JVMs start at once.
         logs = {}
-        if not cql:
-            procs["cassandra"], cql, logs["cassandra"] = launch_server(
-                servers_bin, "cassandra", out_dir)
-        if not kafka:
-            procs["kafka"], kafka, logs["kafka"] = launch_server(servers_bin, "kafka", out_dir)
+        for name in [name for name, addr in servers.items() if not addr]:
+            procs[name], logs[name] = launch_server(servers_bin, name, out_dir)
         for name, p in procs.items():
-            wait_serving(name, p, logs[name])
+            servers[name] = wait_serving(name, p, logs[name])
+        kafka, cql = servers["kafka"], servers["cassandra"]
         servers_seconds = time.monotonic() - started_servers
 
         started = time.monotonic()

@@ -4,7 +4,6 @@
 #![forbid(unsafe_code)]
 
 pub mod cost;
-pub mod procs;
 pub mod python;
 pub mod replay;
 pub mod runtime_api;

@@ -24,7 +24,8 @@ fn run_json(python: &str, script: &str, args: &[&Path]) -> Result<serde_json::Va
             String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
-    crate::procs::last_json(&out.stdout).ok_or_else(|| format!("{script} printed no JSON summary"))
+    logpipe_testkit::last_json_line(&out.stdout)
+        .map_err(|e| format!("{script} printed no JSON summary: {e}"))
 }
 
 /// Rewrites `files` into `out_dir` with `json.dumps` defaults

@@ -57,8 +57,8 @@ pub fn replay_none(logpipe: &Path, files: &[PathBuf]) -> Result<ReplayRun, Strin
             String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
-    let summary = crate::procs::last_json(&out.stdout)
-        .ok_or_else(|| format!("{} replay printed no JSON summary", logpipe.display()))?;
+    let summary = logpipe_testkit::last_json_line(&out.stdout)
+        .map_err(|e| format!("{} replay printed no JSON summary: {e}", logpipe.display()))?;
     Ok(ReplayRun { wall, summary })
 }
 

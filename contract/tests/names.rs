@@ -153,3 +153,67 @@ fn the_files_that_list_every_kind_list_all_of_them() {
         }
     }
 }
+
+/// The Rust sources that spell out every kind: a match with an arm for each
+/// `LogKind` or `LogRow` variant, written out by name. These are the places
+/// a fourth kind must be added to.
+fn sources_that_list_every_kind() -> Vec<String> {
+    let dirs = [
+        "contract/src",
+        "functions",
+        "local/src",
+        "logpipe/src",
+        "logpipe/tests",
+        "generator/src",
+        "bench/src",
+        "fuzz/src",
+    ];
+    let mut out = Vec::new();
+    for dir in dirs.into_iter().filter(|d| root().join(d).is_dir()) {
+        for rel in files(dir, &[".rs"]) {
+            let text = read(&rel);
+            let lists = |enum_name: &str| {
+                LogKind::ALL.iter().all(|k| {
+                    let variant = format!("{enum_name}::{k:?}");
+                    text.match_indices(&variant).any(|(at, _)| {
+                        // An arm: the variant, maybe a binding, then `=>`.
+                        let rest = &text[at + variant.len()..];
+                        let arm = rest.split('\n').next().unwrap_or("");
+                        arm.contains("=>")
+                    })
+                })
+            };
+            if lists("LogKind") || lists("LogRow") {
+                out.push(rel);
+            }
+        }
+    }
+    out
+}
+
+/// docs/architecture.md's guide to adding a kind names every source file
+/// that spells out the kinds one by one, so following it touches every
+/// such place (the compiler finds the exhaustive matches; this also finds
+/// the ones with a `_` arm, and the tests' lists).
+#[test]
+fn the_guide_to_adding_a_kind_names_every_place_that_lists_the_kinds() {
+    let doc = read("docs/architecture.md");
+    let start = doc
+        .find("## Adding a fourth kind")
+        .expect("docs/architecture.md has a section `## Adding a fourth kind`");
+    let section = &doc[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+    let places = sources_that_list_every_kind();
+    assert!(
+        places.iter().any(|p| p.ends_with("contract/src/topics.rs")),
+        "the search for matches over the kinds found no arm in topics.rs: {places:?}"
+    );
+    let missing: Vec<&String> = places
+        .iter()
+        .filter(|rel| !section.contains(rel.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "these files have an arm for every kind, but docs/architecture.md's `Adding a fourth kind` does not name them (by their path from the repository root): {missing:?}"
+    );
+}

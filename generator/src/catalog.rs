@@ -14,127 +14,44 @@ pub(crate) struct Country {
     pub weight: u32,
 }
 
+/// A row of [`COUNTRIES`].
+const fn country(
+    code: &'static str,
+    utc_offset_minutes: i16,
+    weight: u32,
+    cities: &'static [&'static str],
+) -> Country {
+    Country {
+        code,
+        utc_offset_minutes,
+        cities,
+        weight,
+    }
+}
+
+#[rustfmt::skip]
 pub(crate) static COUNTRIES: &[Country] = &[
-    Country {
-        code: "US",
-        utc_offset_minutes: -300,
-        cities: &["New York", "San Francisco", "Chicago", "Austin", "Seattle"],
-        weight: 30,
-    },
-    Country {
-        code: "GB",
-        utc_offset_minutes: 0,
-        cities: &["London", "Manchester", "Edinburgh"],
-        weight: 8,
-    },
-    Country {
-        code: "DE",
-        utc_offset_minutes: 60,
-        cities: &["Berlin", "München", "Hamburg", "Köln"],
-        weight: 8,
-    },
-    Country {
-        code: "FR",
-        utc_offset_minutes: 60,
-        cities: &["Paris", "Lyon", "Marseille"],
-        weight: 6,
-    },
-    Country {
-        code: "IN",
-        utc_offset_minutes: 330,
-        cities: &["Bengaluru", "Mumbai", "Delhi"],
-        weight: 8,
-    },
-    Country {
-        code: "BR",
-        utc_offset_minutes: -180,
-        cities: &["São Paulo", "Rio de Janeiro", "Belo Horizonte"],
-        weight: 5,
-    },
-    Country {
-        code: "JP",
-        utc_offset_minutes: 540,
-        cities: &["Tokyo", "Osaka", "Fukuoka"],
-        weight: 5,
-    },
-    Country {
-        code: "CA",
-        utc_offset_minutes: -300,
-        cities: &["Toronto", "Montréal", "Vancouver"],
-        weight: 4,
-    },
-    Country {
-        code: "AU",
-        utc_offset_minutes: 600,
-        cities: &["Sydney", "Melbourne", "Brisbane"],
-        weight: 3,
-    },
-    Country {
-        code: "NL",
-        utc_offset_minutes: 60,
-        cities: &["Amsterdam", "Rotterdam", "Utrecht"],
-        weight: 3,
-    },
-    Country {
-        code: "ES",
-        utc_offset_minutes: 60,
-        cities: &["Madrid", "Barcelona", "València"],
-        weight: 3,
-    },
-    Country {
-        code: "SE",
-        utc_offset_minutes: 60,
-        cities: &["Stockholm", "Göteborg", "Malmö"],
-        weight: 2,
-    },
-    Country {
-        code: "PL",
-        utc_offset_minutes: 60,
-        cities: &["Warszawa", "Kraków", "Wrocław"],
-        weight: 2,
-    },
-    Country {
-        code: "MX",
-        utc_offset_minutes: -360,
-        cities: &["Ciudad de México", "Guadalajara", "Monterrey"],
-        weight: 3,
-    },
-    Country {
-        code: "KR",
-        utc_offset_minutes: 540,
-        cities: &["Seoul", "Busan"],
-        weight: 2,
-    },
-    Country {
-        code: "SG",
-        utc_offset_minutes: 480,
-        cities: &["Singapore"],
-        weight: 2,
-    },
-    Country {
-        code: "ZA",
-        utc_offset_minutes: 120,
-        cities: &["Johannesburg", "Cape Town"],
-        weight: 2,
-    },
-    Country {
-        code: "NG",
-        utc_offset_minutes: 60,
-        cities: &["Lagos", "Abuja"],
-        weight: 2,
-    },
-    Country {
-        code: "TR",
-        utc_offset_minutes: 180,
-        cities: &["İstanbul", "Ankara"],
-        weight: 2,
-    },
-    Country {
-        code: "EG",
-        utc_offset_minutes: 120,
-        cities: &["Cairo", "Alexandria"],
-        weight: 2,
-    },
+    // country(code, UTC offset in minutes, share of users, cities)
+    country("US", -300, 30, &["New York", "San Francisco", "Chicago", "Austin", "Seattle"]),
+    country("GB", 0,    8,  &["London", "Manchester", "Edinburgh"]),
+    country("DE", 60,   8,  &["Berlin", "München", "Hamburg", "Köln"]),
+    country("FR", 60,   6,  &["Paris", "Lyon", "Marseille"]),
+    country("IN", 330,  8,  &["Bengaluru", "Mumbai", "Delhi"]),
+    country("BR", -180, 5,  &["São Paulo", "Rio de Janeiro", "Belo Horizonte"]),
+    country("JP", 540,  5,  &["Tokyo", "Osaka", "Fukuoka"]),
+    country("CA", -300, 4,  &["Toronto", "Montréal", "Vancouver"]),
+    country("AU", 600,  3,  &["Sydney", "Melbourne", "Brisbane"]),
+    country("NL", 60,   3,  &["Amsterdam", "Rotterdam", "Utrecht"]),
+    country("ES", 60,   3,  &["Madrid", "Barcelona", "València"]),
+    country("SE", 60,   2,  &["Stockholm", "Göteborg", "Malmö"]),
+    country("PL", 60,   2,  &["Warszawa", "Kraków", "Wrocław"]),
+    country("MX", -360, 3,  &["Ciudad de México", "Guadalajara", "Monterrey"]),
+    country("KR", 540,  2,  &["Seoul", "Busan"]),
+    country("SG", 480,  2,  &["Singapore"]),
+    country("ZA", 120,  2,  &["Johannesburg", "Cape Town"]),
+    country("NG", 60,   2,  &["Lagos", "Abuja"]),
+    country("TR", 180,  2,  &["İstanbul", "Ankara"]),
+    country("EG", 120,  2,  &["Cairo", "Alexandria"]),
 ];
 
 /// A kind of client a user logs in from: the device fields of a session log
@@ -147,105 +64,40 @@ pub(crate) struct DeviceProfile {
     pub weight: u32,
 }
 
+/// A row of [`DEVICES`].
+const fn device(
+    device_type: &'static str,
+    os: &'static str,
+    browser: &'static str,
+    weight: u32,
+    user_agent: &'static str,
+) -> DeviceProfile {
+    DeviceProfile {
+        device_type,
+        os,
+        browser,
+        user_agent,
+        weight,
+    }
+}
+
+#[rustfmt::skip]
 pub(crate) static DEVICES: &[DeviceProfile] = &[
-    DeviceProfile {
-        device_type: "desktop",
-        os: "Windows 11",
-        browser: "Chrome",
-        user_agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-        weight: 22,
-    },
-    DeviceProfile {
-        device_type: "desktop",
-        os: "Windows 10",
-        browser: "Edge",
-        user_agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.51",
-        weight: 8,
-    },
-    DeviceProfile {
-        device_type: "desktop",
-        os: "Windows 11",
-        browser: "Firefox",
-        user_agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
-        weight: 5,
-    },
-    DeviceProfile {
-        device_type: "desktop",
-        os: "macOS 15",
-        browser: "Safari",
-        user_agent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
-        weight: 7,
-    },
-    DeviceProfile {
-        device_type: "desktop",
-        os: "macOS 14",
-        browser: "Chrome",
-        user_agent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-        weight: 6,
-    },
-    DeviceProfile {
-        device_type: "desktop",
-        os: "Ubuntu 24.04",
-        browser: "Firefox",
-        user_agent: "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
-        weight: 2,
-    },
-    DeviceProfile {
-        device_type: "mobile",
-        os: "iOS 18.1",
-        browser: "Mobile Safari",
-        user_agent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
-        weight: 18,
-    },
-    DeviceProfile {
-        device_type: "mobile",
-        os: "Android 14",
-        browser: "Chrome Mobile",
-        user_agent: "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36",
-        weight: 12,
-    },
-    DeviceProfile {
-        device_type: "mobile",
-        os: "Android 14",
-        browser: "Samsung Internet",
-        user_agent: "Mozilla/5.0 (Linux; Android 14; SM-S921B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36",
-        weight: 5,
-    },
-    DeviceProfile {
-        device_type: "mobile",
-        os: "iOS 18.1",
-        browser: "ShopApp",
-        user_agent: "ShopApp/5.12.0 (iPhone15,2; iOS 18.1; Scale/3.00)",
-        weight: 6,
-    },
-    DeviceProfile {
-        device_type: "tablet",
-        os: "iPadOS 17.7",
-        browser: "Mobile Safari",
-        user_agent: "Mozilla/5.0 (iPad; CPU OS 17_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.7 Mobile/15E148 Safari/604.1",
-        weight: 4,
-    },
-    DeviceProfile {
-        device_type: "tablet",
-        os: "Android 13",
-        browser: "Chrome",
-        user_agent: "Mozilla/5.0 (Linux; Android 13; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-        weight: 2,
-    },
-    DeviceProfile {
-        device_type: "other",
-        os: "Tizen 8.0",
-        browser: "Samsung Internet TV",
-        user_agent: "Mozilla/5.0 (SMART-TV; Linux; Tizen 8.0) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/7.0 Chrome/108.0.5359.1 TV Safari/537.36",
-        weight: 1,
-    },
-    DeviceProfile {
-        device_type: "other",
-        os: "Linux",
-        browser: "python-requests",
-        user_agent: "python-requests/2.32.3",
-        weight: 1,
-    },
+    // device(device type, os, browser, share of users, user agent)
+    device("desktop",  "Windows 11",   "Chrome",              22, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"),
+    device("desktop",  "Windows 10",   "Edge",                8,  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.51"),
+    device("desktop",  "Windows 11",   "Firefox",             5,  "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"),
+    device("desktop",  "macOS 15",     "Safari",              7,  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15"),
+    device("desktop",  "macOS 14",     "Chrome",              6,  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"),
+    device("desktop",  "Ubuntu 24.04", "Firefox",             2,  "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"),
+    device("mobile",   "iOS 18.1",     "Mobile Safari",       18, "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"),
+    device("mobile",   "Android 14",   "Chrome Mobile",       12, "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36"),
+    device("mobile",   "Android 14",   "Samsung Internet",    5,  "Mozilla/5.0 (Linux; Android 14; SM-S921B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36"),
+    device("mobile",   "iOS 18.1",     "ShopApp",             6,  "ShopApp/5.12.0 (iPhone15,2; iOS 18.1; Scale/3.00)"),
+    device("tablet",   "iPadOS 17.7",  "Mobile Safari",       4,  "Mozilla/5.0 (iPad; CPU OS 17_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.7 Mobile/15E148 Safari/604.1"),
+    device("tablet",   "Android 13",   "Chrome",              2,  "Mozilla/5.0 (Linux; Android 13; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"),
+    device("other",    "Tizen 8.0",    "Samsung Internet TV", 1,  "Mozilla/5.0 (SMART-TV; Linux; Tizen 8.0) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/7.0 Chrome/108.0.5359.1 TV Safari/537.36"),
+    device("other",    "Linux",        "python-requests",     1,  "python-requests/2.32.3"),
 ];
 
 /// Auth methods of a user's normal login, with weights.

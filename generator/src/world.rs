@@ -68,6 +68,27 @@ struct Session {
     heartbeats: u32,
 }
 
+impl Session {
+    /// A user's session at `now_ms`, kept in `slot`: the open one, or a new
+    /// one with id `new_id` when there is none or the open one has expired
+    /// unseen (the user came back after a long time away).
+    fn at(slot: &mut Option<Session>, now_ms: i64, new_id: Uuid) -> &mut Session {
+        if slot
+            .as_ref()
+            .is_some_and(|s| now_ms - s.started_ms > SESSION_EXPIRY_MS)
+        {
+            *slot = None;
+        }
+        slot.get_or_insert(Session {
+            id: new_id,
+            started_ms: now_ms,
+            announced: false,
+            pages: 0,
+            heartbeats: 0,
+        })
+    }
+}
+
 impl World {
     /// `users` simulated users (at least one), the clock starting at
     /// `start_ms`.
@@ -261,21 +282,7 @@ impl World {
         let with_device = self.rng.random_bool(0.95);
         let with_duration = self.rng.random_bool(0.6);
         let user = &mut self.users[u];
-        if user
-            .session
-            .as_ref()
-            .is_some_and(|s| now - s.started_ms > SESSION_EXPIRY_MS)
-        {
-            // Back after a long time away: the old session expired unseen.
-            user.session = None;
-        }
-        let session = user.session.get_or_insert(Session {
-            id: new_id,
-            started_ms: now,
-            announced: false,
-            pages: 0,
-            heartbeats: 0,
-        });
+        let session = Session::at(&mut user.session, now, new_id);
         let id = Id(session.id);
         let elapsed = (now - session.started_ms).max(0) as u64;
         let device = &DEVICES[user.device];
@@ -324,22 +331,8 @@ impl World {
         let in_session = self.rng.random_bool(0.9);
         let rng = &mut self.rng;
         let user = &mut self.users[u];
-        if user
-            .session
-            .as_ref()
-            .is_some_and(|s| now - s.started_ms > SESSION_EXPIRY_MS)
-        {
-            user.session = None;
-        }
         let session = if in_session {
-            let s = user.session.get_or_insert(Session {
-                id: new_session,
-                started_ms: now,
-                announced: false,
-                pages: 0,
-                heartbeats: 0,
-            });
-            Some(s)
+            Some(Session::at(&mut user.session, now, new_session))
         } else {
             None
         };

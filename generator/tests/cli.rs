@@ -23,7 +23,7 @@ fn summary(out: &Output) -> Value {
 
 #[test]
 fn stdout_lines_are_the_records() {
-    let a = run(&[
+    let flags = [
         "--stdout",
         "--count",
         "20",
@@ -31,7 +31,8 @@ fn stdout_lines_are_the_records() {
         "4",
         "--invalid-ratio",
         "0.2",
-    ]);
+    ];
+    let a = run(&flags);
     assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
     let lines: Vec<&[u8]> = a.stdout.split(|b| *b == b'\n').collect();
     // 60 records, each ending in a newline.
@@ -45,15 +46,7 @@ fn stdout_lines_are_the_records() {
     let stderr = String::from_utf8_lossy(&a.stderr);
     assert!(stderr.contains("60 records written to stdout"), "{stderr}");
     // Same seed, same bytes.
-    let b = run(&[
-        "--stdout",
-        "--count",
-        "20",
-        "--seed",
-        "4",
-        "--invalid-ratio",
-        "0.2",
-    ]);
+    let b = run(&flags);
     assert_eq!(a.stdout, b.stdout);
 }
 

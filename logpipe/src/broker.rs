@@ -5,7 +5,10 @@
 //!
 //! The mock cluster binds random loopback ports. To serve a fixed address,
 //! each mock broker gets a relay on `--listen` (the next ports for further
-//! brokers). The relay passes Kafka frames through unchanged except:
+//! brokers). The relay passes Kafka frames through unchanged, as raw bytes
+//! read no further than the request header's API key, version and
+//! correlation id, except the few it decodes and re-encodes with the
+//! `kafka-protocol` crate's message types:
 //!
 //! - Metadata and FindCoordinator responses: it replaces each mock
 //!   broker's real address by its relay's, so clients only ever see the
@@ -13,7 +16,7 @@
 //!   names broker 0, which does not exist, so an admin client would wait
 //!   for it until its request timed out);
 //! - CreateTopics, which the mock cluster does not implement: the relay
-//!   advertises it in its ApiVersions answers (versions 0 to 4) and answers
+//!   advertises it in its ApiVersions answers (versions 2 to 4) and answers
 //!   it itself, at once and in request order (the broker gets a stand-in
 //!   ApiVersions request whose response the answer replaces):
 //!   `TOPIC_ALREADY_EXISTS` for a topic the cluster has (its topics are
@@ -24,10 +27,19 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use kafka_protocol::messages::api_versions_response::ApiVersion;
+use kafka_protocol::messages::create_topics_response::CreatableTopicResult;
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, CreateTopicsRequest, CreateTopicsResponse,
+    FindCoordinatorResponse, MetadataResponse, RequestHeader, ResponseHeader,
+};
+use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
+use kafka_protocol::ResponseError;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, DefaultProducerContext, Producer};
 use rdkafka::ClientConfig;
@@ -158,17 +170,15 @@ impl Drop for EmbeddedKafka {
 }
 
 /// The Kafka API keys whose responses carry broker addresses.
-const METADATA: i16 = 3;
-const FIND_COORDINATOR: i16 = 10;
+const METADATA: i16 = ApiKey::Metadata as i16;
+const FIND_COORDINATOR: i16 = ApiKey::FindCoordinator as i16;
 /// The API key whose response lists the supported APIs.
-const API_VERSIONS: i16 = 18;
-/// The API key the relay answers itself, and its versions.
-const CREATE_TOPICS: i16 = 19;
-const CREATE_TOPICS_MAX_VERSION: i16 = 4;
-
-/// Kafka error codes of the relay's CreateTopics answers.
-const TOPIC_ALREADY_EXISTS: i16 = 36;
-const POLICY_VIOLATION: i16 = 44;
+const API_VERSIONS: i16 = ApiKey::ApiVersions as i16;
+/// The API key the relay answers itself, and its versions: from the
+/// oldest that Kafka 4 (and so kafka-protocol) still speaks to the newest
+/// librdkafka sends.
+const CREATE_TOPICS: i16 = ApiKey::CreateTopics as i16;
+const CREATE_TOPICS_VERSIONS: RangeInclusive<i16> = 2..=4;
 
 /// Largest frame the relay accepts in either direction (librdkafka's own
 /// `receive.message.max.bytes` ceiling); a larger size prefix closes the
@@ -189,6 +199,15 @@ impl AddressMap {
             .iter()
             .find(|(p, _)| i32::from(*p) == real_port)
             .map(|(_, a)| a)
+    }
+
+    /// Replaces `host` and `port` by the advertised address when the map
+    /// knows the port.
+    fn advertise(&self, host: &mut StrBytes, port: &mut i32) {
+        if let Some(addr) = self.advertised(*port) {
+            *host = StrBytes::from_string(addr.ip().to_string());
+            *port = i32::from(addr.port());
+        }
     }
 }
 
@@ -230,8 +249,8 @@ enum Rewrite {
     /// Rewrites the addresses (and the CreateTopics entry) in the response
     /// to a request of this API key and version.
     Response(i16, i16),
-    /// Replaces the whole response body by this one: the relay's answer to
-    /// a request the broker got a stand-in for.
+    /// Replaces the whole response (from the correlation id on) by this
+    /// one: the relay's answer to a request the broker got a stand-in for.
     Replace(Vec<u8>),
 }
 
@@ -255,13 +274,21 @@ async fn frame_size<R: AsyncRead + Unpin>(r: &mut R, min: usize) -> std::io::Res
     }
 }
 
-/// Client → broker: frames pass unchanged; the API key, version and
-/// correlation id of Metadata, FindCoordinator and ApiVersions requests
-/// are noted. A CreateTopics request (versions 0 to 4) never reaches the
-/// broker: the relay answers it from `topics`, and sends the broker an
-/// ApiVersions request with its correlation id instead, whose response it
-/// replaces by that answer. So the answer reaches the client in request
-/// order, as Kafka clients expect.
+/// Writes `frame` (the bytes after the size prefix) with its size prefix.
+async fn write_frame<W: AsyncWrite + Unpin>(to: &mut W, frame: &[u8]) -> std::io::Result<()> {
+    to.write_i32(i32::try_from(frame.len()).map_err(std::io::Error::other)?)
+        .await?;
+    to.write_all(frame).await
+}
+
+/// Client → broker: frames pass unchanged, read no further than the API
+/// key, version and correlation id at the start of every request header;
+/// those of Metadata, FindCoordinator and ApiVersions requests are noted.
+/// A CreateTopics request (versions 2 to 4) never reaches the broker: the
+/// relay answers it from `topics`, and sends the broker an ApiVersions
+/// request with its correlation id instead, whose response it replaces by
+/// that answer. So the answer reaches the client in request order, as
+/// Kafka clients expect.
 async fn requests(
     from: OwnedReadHalf,
     to: OwnedWriteHalf,
@@ -270,35 +297,32 @@ async fn requests(
 ) -> std::io::Result<()> {
     let mut from = BufReader::new(from);
     let mut to = BufWriter::new(to);
-    // Every request header starts with key, version and correlation id.
     while let Some(size) = frame_size(&mut from, 8).await? {
         let key = from.read_i16().await?;
         let version = from.read_i16().await?;
         let correlation = from.read_i32().await?;
-        if key == CREATE_TOPICS && (0..=CREATE_TOPICS_MAX_VERSION).contains(&version) {
-            if size - 8 > MAX_REWRITE {
+        if key == CREATE_TOPICS && CREATE_TOPICS_VERSIONS.contains(&version) {
+            if size > MAX_REWRITE {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
                     "CreateTopics request too large",
                 ));
             }
-            let mut rest = vec![0; size - 8];
-            from.read_exact(&mut rest).await?;
+            let mut request = Vec::with_capacity(size);
+            request.extend_from_slice(&key.to_be_bytes());
+            request.extend_from_slice(&version.to_be_bytes());
+            request.extend_from_slice(&correlation.to_be_bytes());
+            request.resize(size, 0);
+            from.read_exact(&mut request[8..]).await?;
             let known = lock(topics).clone();
-            let answer = create_topics_response(version, &rest, &known).ok_or_else(|| {
+            let answer = create_topics_response(version, &request, &known).ok_or_else(|| {
                 std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
                     "malformed CreateTopics request",
                 )
             })?;
             lock(&pending).insert(correlation, Rewrite::Replace(answer));
-            // ApiVersions v0: the header (key, version, correlation id,
-            // a null client id) and an empty body.
-            to.write_i32(10).await?;
-            to.write_i16(API_VERSIONS).await?;
-            to.write_i16(0).await?;
-            to.write_i32(correlation).await?;
-            to.write_i16(-1).await?;
+            write_frame(&mut to, &stand_in(correlation)?).await?;
             to.flush().await?;
             continue;
         }
@@ -313,6 +337,22 @@ async fn requests(
         to.flush().await?;
     }
     Ok(())
+}
+
+/// The request the broker gets in place of one the relay answers: an
+/// ApiVersions v0 request with a null client id under `correlation`.
+fn stand_in(correlation: i32) -> std::io::Result<Vec<u8>> {
+    let header = RequestHeader::default()
+        .with_request_api_key(API_VERSIONS)
+        .with_request_api_version(0)
+        .with_correlation_id(correlation)
+        .with_client_id(None);
+    let mut out = Vec::new();
+    header
+        .encode(&mut out, ApiVersionsRequest::header_version(0))
+        .and_then(|()| ApiVersionsRequest::default().encode(&mut out, 0))
+        .map_err(std::io::Error::other)?;
+    Ok(out)
 }
 
 /// Broker → client: frames pass unchanged but for the broker addresses
@@ -331,25 +371,22 @@ async fn responses(
         let correlation = from.read_i32().await?;
         let request = lock(&pending).remove(&correlation);
         let body_len = size - 4;
-        let body = match request {
+        let frame = match request {
             Some(Rewrite::Replace(answer)) => {
                 pass((&mut from).take(body_len as u64), &mut tokio::io::sink()).await?;
                 Some(answer)
             }
             Some(Rewrite::Response(key, version)) if body_len <= MAX_REWRITE => {
-                let mut body = vec![0; body_len];
-                from.read_exact(&mut body).await?;
-                Some(rewrite(key, version, &body, map).unwrap_or(body))
+                let mut frame = Vec::with_capacity(size);
+                frame.extend_from_slice(&correlation.to_be_bytes());
+                frame.resize(size, 0);
+                from.read_exact(&mut frame[4..]).await?;
+                Some(rewrite(key, version, &frame, map).unwrap_or(frame))
             }
             _ => None,
         };
-        match body {
-            Some(body) => {
-                to.write_i32(i32::try_from(body.len() + 4).map_err(std::io::Error::other)?)
-                    .await?;
-                to.write_i32(correlation).await?;
-                to.write_all(&body).await?;
-            }
+        match frame {
+            Some(frame) => write_frame(&mut to, &frame).await?,
             None => {
                 to.write_i32(size as i32).await?;
                 to.write_i32(correlation).await?;
@@ -374,368 +411,246 @@ where
     Ok(())
 }
 
-/// The response body (after the correlation id) with each broker address
-/// the map knows replaced by its advertised one, a controller that is no
-/// broker replaced by the lowest broker id, and CreateTopics added to the
-/// supported APIs; `None` for a body that does not parse (it is then
-/// passed on unchanged).
-fn rewrite(key: i16, version: i16, body: &[u8], map: &AddressMap) -> Option<Vec<u8>> {
-    let mut w = Rewriter {
-        body,
-        pos: 0,
-        copied: 0,
-        out: Vec::with_capacity(body.len() + 64),
-    };
+/// The response `frame` (from the correlation id on) to a request of
+/// `key` and `version`, with each broker address the map knows replaced by
+/// its advertised one, a controller that is no broker replaced by the
+/// lowest broker id, and CreateTopics added to the supported APIs; `None`
+/// for a frame that does not decode as that response (it is then passed
+/// on unchanged), and for an ApiVersions answer that is an error or lists
+/// CreateTopics already. Bytes after the response pass unchanged.
+fn rewrite(key: i16, version: i16, frame: &[u8], map: &AddressMap) -> Option<Vec<u8>> {
     match key {
-        METADATA if (0..=12).contains(&version) => {
-            let flexible = version >= 9;
-            if flexible {
-                w.skip_tags()?; // response header tags
+        METADATA => {
+            let (header, mut response, rest) = decode_response::<MetadataResponse>(frame, version)?;
+            for broker in &mut response.brokers {
+                map.advertise(&mut broker.host, &mut broker.port);
             }
-            if version >= 3 {
-                w.skip(4)?; // throttle_time_ms
-            }
-            let brokers = w.array_len(flexible)?;
-            let mut ids = Vec::with_capacity(brokers.min(64));
-            for _ in 0..brokers {
-                ids.push(w.broker(flexible, map)?);
-                if version >= 1 {
-                    w.skip_string(flexible)?; // rack
-                }
-                if flexible {
-                    w.skip_tags()?;
+            let ids = || response.brokers.iter().map(|b| b.node_id);
+            if version >= 1 && !ids().any(|id| id == response.controller_id) {
+                if let Some(first) = ids().min() {
+                    response.controller_id = first;
                 }
             }
-            if version >= 2 {
-                w.skip_string(flexible)?; // cluster_id
-            }
-            if version >= 1 {
-                let at = w.pos;
-                let controller = w.i32()?;
-                if !ids.contains(&controller) {
-                    if let Some(first) = ids.iter().min() {
-                        w.replace(at, &first.to_be_bytes());
-                    }
-                }
-            }
+            encode_response(&header, &response, version, rest)
         }
-        API_VERSIONS if (0..=3).contains(&version) => {
-            let flexible = version >= 3;
-            if w.i16()? != 0 {
-                return None; // an error answer lists no APIs to add to
+        API_VERSIONS => {
+            let (header, mut response, rest) =
+                decode_response::<ApiVersionsResponse>(frame, version)?;
+            if response.error_code != 0
+                || response.api_keys.iter().any(|k| k.api_key == CREATE_TOPICS)
+            {
+                return None;
             }
-            let count_at = w.pos;
-            let count = w.array_len(flexible)?;
-            let mut count_bytes = Vec::new();
-            if flexible {
-                put_uvarint(&mut count_bytes, count as u64 + 2);
-            } else {
-                count_bytes.extend_from_slice(&i32::try_from(count + 1).ok()?.to_be_bytes());
+            response.api_keys.push(
+                ApiVersion::default()
+                    .with_api_key(CREATE_TOPICS)
+                    .with_min_version(*CREATE_TOPICS_VERSIONS.start())
+                    .with_max_version(*CREATE_TOPICS_VERSIONS.end()),
+            );
+            encode_response(&header, &response, version, rest)
+        }
+        FIND_COORDINATOR => {
+            let (header, mut response, rest) =
+                decode_response::<FindCoordinatorResponse>(frame, version)?;
+            // Up to version 3 the coordinator is in the response itself;
+            // from version 4 on there is one for each key, in `coordinators`.
+            map.advertise(&mut response.host, &mut response.port);
+            for coordinator in &mut response.coordinators {
+                map.advertise(&mut coordinator.host, &mut coordinator.port);
             }
-            w.replace(count_at, &count_bytes);
-            for _ in 0..count {
-                if w.i16()? == CREATE_TOPICS {
-                    return None; // the broker has it: nothing to add
-                }
-                w.skip(4)?; // min_version, max_version
-                if flexible {
-                    w.skip_tags()?;
-                }
-            }
-            let mut entry = Vec::new();
-            entry.extend_from_slice(&CREATE_TOPICS.to_be_bytes());
-            entry.extend_from_slice(&0i16.to_be_bytes());
-            entry.extend_from_slice(&CREATE_TOPICS_MAX_VERSION.to_be_bytes());
-            if flexible {
-                entry.push(0); // no tagged fields
-            }
-            w.insert(&entry);
+            encode_response(&header, &response, version, rest)
         }
-        FIND_COORDINATOR if (0..=3).contains(&version) => {
-            let flexible = version >= 3;
-            if flexible {
-                w.skip_tags()?;
-            }
-            if version >= 1 {
-                w.skip(4)?; // throttle_time_ms
-            }
-            w.skip(2)?; // error_code
-            if version >= 1 {
-                w.skip_string(flexible)?; // error_message
-            }
-            w.broker(flexible, map)?;
-        }
-        _ => return None,
-    }
-    Some(w.finish())
-}
-
-/// Walks a response body, copying it to `out` and replacing addresses.
-struct Rewriter<'a> {
-    body: &'a [u8],
-    pos: usize,
-    /// `body[..copied]` is in `out` already.
-    copied: usize,
-    out: Vec<u8>,
-}
-
-impl Rewriter<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        let end = self.pos.checked_add(n).filter(|e| *e <= self.body.len())?;
-        let bytes = &self.body[self.pos..end];
-        self.pos = end;
-        Some(bytes)
-    }
-
-    fn skip(&mut self, n: usize) -> Option<()> {
-        self.take(n).map(|_| ())
-    }
-
-    fn i16(&mut self) -> Option<i16> {
-        Some(i16::from_be_bytes(self.take(2)?.try_into().ok()?))
-    }
-
-    fn i32(&mut self) -> Option<i32> {
-        Some(i32::from_be_bytes(self.take(4)?.try_into().ok()?))
-    }
-
-    fn uvarint(&mut self) -> Option<u64> {
-        let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = *self.take(1)?.first()?;
-            value |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Some(value);
-            }
-        }
-        None
-    }
-
-    /// An array's element count (a null array counts as empty).
-    fn array_len(&mut self, flexible: bool) -> Option<usize> {
-        if flexible {
-            Some(usize::try_from(self.uvarint()?).ok()?.saturating_sub(1))
-        } else {
-            Some(usize::try_from(self.i32()?.max(0)).ok()?)
-        }
-    }
-
-    /// A (nullable) string's length, `None` for null.
-    fn string_len(&mut self, flexible: bool) -> Option<Option<usize>> {
-        if flexible {
-            let n = usize::try_from(self.uvarint()?).ok()?;
-            Some(n.checked_sub(1))
-        } else {
-            let n = self.i16()?;
-            Some(usize::try_from(n).ok())
-        }
-    }
-
-    fn skip_string(&mut self, flexible: bool) -> Option<()> {
-        if let Some(n) = self.string_len(flexible)? {
-            self.skip(n)?;
-        }
-        Some(())
-    }
-
-    fn skip_tags(&mut self) -> Option<()> {
-        for _ in 0..self.uvarint()? {
-            self.uvarint()?;
-            let size = usize::try_from(self.uvarint()?).ok()?;
-            self.skip(size)?;
-        }
-        Some(())
-    }
-
-    /// Replaces `body[at..self.pos]` (just read) by `bytes` in `out`.
-    fn replace(&mut self, at: usize, bytes: &[u8]) {
-        self.out.extend_from_slice(&self.body[self.copied..at]);
-        self.out.extend_from_slice(bytes);
-        self.copied = self.pos;
-    }
-
-    /// Inserts `bytes` into `out` at the current position.
-    fn insert(&mut self, bytes: &[u8]) {
-        let at = self.pos;
-        self.replace(at, bytes);
-    }
-
-    /// `node_id, host, port`: the host and port replaced when the map
-    /// knows the port. Returns the node id.
-    fn broker(&mut self, flexible: bool, map: &AddressMap) -> Option<i32> {
-        let node_id = self.i32()?;
-        let start = self.pos;
-        let host_len = self.string_len(flexible)??;
-        self.skip(host_len)?;
-        let port = self.i32()?;
-        let Some(addr) = map.advertised(port) else {
-            return Some(node_id);
-        };
-        self.out.extend_from_slice(&self.body[self.copied..start]);
-        self.copied = self.pos;
-        let host = addr.ip().to_string();
-        if flexible {
-            put_uvarint(&mut self.out, host.len() as u64 + 1);
-        } else {
-            self.out
-                .extend_from_slice(&i16::try_from(host.len()).ok()?.to_be_bytes());
-        }
-        self.out.extend_from_slice(host.as_bytes());
-        self.out
-            .extend_from_slice(&i32::from(addr.port()).to_be_bytes());
-        Some(node_id)
-    }
-
-    fn finish(mut self) -> Vec<u8> {
-        self.out.extend_from_slice(&self.body[self.copied..]);
-        self.out
+        _ => None,
     }
 }
 
-/// Appends `n` as an unsigned varint.
-fn put_uvarint(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push((n as u8 & 0x7f) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
+/// A response frame (from the correlation id on) decoded as a response of
+/// `version`, with the bytes after it (librdkafka's mock cluster ends
+/// some responses with a byte more); `None` if it does not decode.
+fn decode_response<M: Decodable + HeaderVersion>(
+    mut frame: &[u8],
+    version: i16,
+) -> Option<(ResponseHeader, M, &[u8])> {
+    let header = ResponseHeader::decode(&mut frame, M::header_version(version)).ok()?;
+    let response = M::decode(&mut frame, version).ok()?;
+    Some((header, response, frame))
 }
 
-/// The relay's answer to a CreateTopics request of `version` (0 to 4, not
-/// flexible), whose bytes after the correlation id are `request` (client
-/// id, then the body): every topic `known` has is `TOPIC_ALREADY_EXISTS`,
-/// any other `POLICY_VIOLATION` with a message naming the topics served.
-/// Returns the response body (after the correlation id); `None` for a
-/// request that does not parse.
+/// A response frame (from the correlation id on), ending with `rest`.
+fn encode_response<M: Encodable + HeaderVersion>(
+    header: &ResponseHeader,
+    response: &M,
+    version: i16,
+    rest: &[u8],
+) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    header.encode(&mut out, M::header_version(version)).ok()?;
+    response.encode(&mut out, version).ok()?;
+    out.extend_from_slice(rest);
+    Some(out)
+}
+
+/// The relay's answer to a CreateTopics `request` of `version` (2 to 4;
+/// the frame from the API key on): every topic `known` has is
+/// `TOPIC_ALREADY_EXISTS`, any other `POLICY_VIOLATION` with a message
+/// naming the topics served. Returns the response frame (from the
+/// correlation id on); `None` for a request that does not decode.
 fn create_topics_response(
     version: i16,
-    request: &[u8],
+    mut request: &[u8],
     known: &BTreeSet<String>,
 ) -> Option<Vec<u8>> {
-    let mut r = Rewriter {
-        body: request,
-        pos: 0,
-        copied: 0,
-        out: Vec::new(),
-    };
-    r.skip_string(false)?; // client_id
-    let count = r.array_len(false)?;
-    let mut names = Vec::with_capacity(count.min(1024));
-    for _ in 0..count {
-        let len = r.string_len(false)??;
-        let name = String::from_utf8_lossy(r.take(len)?).into_owned();
-        r.skip(4 + 2)?; // num_partitions, replication_factor
-        for _ in 0..r.array_len(false)? {
-            r.skip(4)?; // partition_index
-            let brokers = r.array_len(false)?;
-            r.skip(brokers.checked_mul(4)?)?;
-        }
-        for _ in 0..r.array_len(false)? {
-            r.skip_string(false)?; // config name
-            r.skip_string(false)?; // config value
-        }
-        names.push(name);
+    let header =
+        RequestHeader::decode(&mut request, CreateTopicsRequest::header_version(version)).ok()?;
+    if !create_topics_lengths_fit(request) {
+        return None;
     }
+    let body = CreateTopicsRequest::decode(&mut request, version).ok()?;
     let served: Vec<&str> = known.iter().map(String::as_str).collect();
-    let mut out = Vec::new();
-    if version >= 2 {
-        out.extend_from_slice(&0i32.to_be_bytes()); // throttle_time_ms
-    }
-    out.extend_from_slice(&i32::try_from(names.len()).ok()?.to_be_bytes());
-    let string = |out: &mut Vec<u8>, s: &str| -> Option<()> {
-        out.extend_from_slice(&i16::try_from(s.len()).ok()?.to_be_bytes());
-        out.extend_from_slice(s.as_bytes());
+    let topics = body
+        .topics
+        .into_iter()
+        .map(|topic| {
+            let name = topic.name.0.as_str();
+            let (error, message) = if known.contains(name) {
+                (
+                    ResponseError::TopicAlreadyExists,
+                    format!("Topic '{name}' already exists."),
+                )
+            } else {
+                (
+                    ResponseError::PolicyViolation,
+                    format!(
+                        "the embedded broker (logpipe kafka) has only the topics it was started with ({}); \
+                         restart it with --topic-name KIND={name} to serve this one",
+                        served.join(", ")
+                    ),
+                )
+            };
+            let message: String = message.chars().take(2000).collect();
+            CreatableTopicResult::default()
+                .with_error_code(error.code())
+                .with_error_message(Some(StrBytes::from_string(message)))
+                .with_name(topic.name)
+        })
+        .collect();
+    let response = CreateTopicsResponse::default().with_topics(topics);
+    let header = ResponseHeader::default().with_correlation_id(header.correlation_id);
+    encode_response(&header, &response, version, &[])
+}
+
+/// Whether each array in a CreateTopics request body (versions 2 to 4)
+/// declares no more elements than bytes follow it, as every real one
+/// does. kafka-protocol reserves room for an array's declared length
+/// before it reads the elements, so a request of a few bytes declaring
+/// two billion topics would end the process on a failed allocation
+/// rather than fail to decode.
+fn create_topics_lengths_fit(mut body: &[u8]) -> bool {
+    fn skip(b: &mut &[u8], n: usize) -> Option<()> {
+        *b = b.get(n..)?;
         Some(())
-    };
-    for name in names {
-        string(&mut out, &name)?;
-        let (code, message) = if known.contains(&name) {
-            (
-                TOPIC_ALREADY_EXISTS,
-                format!("Topic '{name}' already exists."),
-            )
-        } else {
-            (
-                POLICY_VIOLATION,
-                format!(
-                    "the embedded broker (logpipe kafka) has only the topics it was started with ({}); \
-                     restart it with --topic-name KIND={name} to serve this one",
-                    served.join(", ")
-                ),
-            )
-        };
-        out.extend_from_slice(&code.to_be_bytes());
-        if version >= 1 {
-            let cut: String = message.chars().take(2000).collect();
-            string(&mut out, &cut)?;
-        }
     }
-    Some(out)
+    fn length(b: &mut &[u8]) -> Option<usize> {
+        let (n, rest) = b.split_first_chunk::<4>()?;
+        *b = rest;
+        let n = usize::try_from(i32::from_be_bytes(*n)).ok()?;
+        (n <= b.len()).then_some(n)
+    }
+    /// A (nullable) string.
+    fn string(b: &mut &[u8]) -> Option<()> {
+        let (n, rest) = b.split_first_chunk::<2>()?;
+        *b = rest;
+        skip(b, usize::try_from(i16::from_be_bytes(*n)).unwrap_or(0))
+    }
+    fn walk(b: &mut &[u8]) -> Option<()> {
+        for _ in 0..length(b)? {
+            string(b)?; // name
+            skip(b, 4 + 2)?; // num_partitions, replication_factor
+            for _ in 0..length(b)? {
+                skip(b, 4)?; // partition_index
+                let brokers = length(b)?;
+                skip(b, brokers.checked_mul(4)?)?;
+            }
+            for _ in 0..length(b)? {
+                string(b)?; // config name
+                string(b)?; // config value
+            }
+        }
+        Some(())
+    }
+    walk(&mut body).is_some()
 }
 
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+    use kafka_protocol::messages::create_topics_request::{
+        CreatableReplicaAssignment, CreatableTopic, CreatableTopicConfig,
+    };
+    use kafka_protocol::messages::find_coordinator_response::Coordinator;
+    use kafka_protocol::messages::metadata_response::{
+        MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+    };
+    use kafka_protocol::messages::{BrokerId, TopicName};
+    use kafka_protocol::protocol::Message;
+
     use super::*;
 
     fn map() -> AddressMap {
         AddressMap(vec![(40001, "127.0.0.1:9092".parse().unwrap())])
     }
 
-    fn string(s: &str, flexible: bool) -> Vec<u8> {
-        if flexible {
-            let mut v = vec![s.len() as u8 + 1];
-            v.extend_from_slice(s.as_bytes());
-            v
-        } else {
-            let mut v = (s.len() as i16).to_be_bytes().to_vec();
-            v.extend_from_slice(s.as_bytes());
-            v
-        }
+    fn text(s: &'static str) -> StrBytes {
+        StrBytes::from_static_str(s)
     }
 
-    /// A Metadata response body with one broker (id 7) at `host:port`, a
-    /// rack, the cluster id, controller 7 and a trailing topic section.
-    fn metadata(version: i16, host: &str, port: i32) -> Vec<u8> {
-        metadata_with_controller(version, host, port, 7)
+    fn frame<M: Encodable + HeaderVersion>(response: &M, version: i16) -> Vec<u8> {
+        let header = ResponseHeader::default().with_correlation_id(42);
+        encode_response(&header, response, version, &[]).expect("encodes")
     }
 
-    fn metadata_with_controller(version: i16, host: &str, port: i32, controller: i32) -> Vec<u8> {
-        let flexible = version >= 9;
-        let mut b = Vec::new();
-        if flexible {
-            b.push(0); // header tags
-        }
-        if version >= 3 {
-            b.extend_from_slice(&100i32.to_be_bytes());
-        }
-        if flexible {
-            b.push(2); // one broker
-        } else {
-            b.extend_from_slice(&1i32.to_be_bytes());
-        }
-        b.extend_from_slice(&7i32.to_be_bytes());
-        b.extend(string(host, flexible));
-        b.extend_from_slice(&port.to_be_bytes());
+    /// A Metadata response frame with one broker (id 7) at `host:port`, a
+    /// rack, the cluster id, `controller` and a topic.
+    fn metadata_with_controller(
+        version: i16,
+        host: &'static str,
+        port: i32,
+        controller: i32,
+    ) -> Vec<u8> {
+        let mut broker = MetadataResponseBroker::default()
+            .with_node_id(BrokerId(7))
+            .with_host(text(host))
+            .with_port(port);
         if version >= 1 {
-            b.extend(string("rack-a", flexible));
+            broker = broker.with_rack(Some(text("rack-a")));
         }
-        if flexible {
-            b.extend_from_slice(&[1, 5, 2, 0xaa, 0xbb]); // one tagged field
+        if version >= 9 {
+            broker = broker.with_unknown_tagged_field(5, Bytes::from_static(&[0xaa, 0xbb]));
         }
+        let mut response = MetadataResponse::default()
+            .with_throttle_time_ms(if version >= 3 { 100 } else { 0 })
+            .with_brokers(vec![broker])
+            .with_controller_id(BrokerId(controller))
+            .with_topics(vec![MetadataResponseTopic::default()
+                .with_name(Some(TopicName(text("user_auth_logs"))))
+                .with_partitions(vec![MetadataResponsePartition::default()
+                    .with_leader_id(BrokerId(7))
+                    .with_replica_nodes(vec![BrokerId(7)])
+                    .with_isr_nodes(vec![BrokerId(7)])])]);
         if version >= 2 {
-            b.extend(string("cluster-1", flexible));
+            response = response.with_cluster_id(Some(text("cluster-1")));
         }
-        if version >= 1 {
-            b.extend_from_slice(&controller.to_be_bytes());
-        }
-        b.extend_from_slice(b"the rest of the body");
-        b
+        frame(&response, version)
+    }
+
+    fn metadata(version: i16, host: &'static str, port: i32) -> Vec<u8> {
+        metadata_with_controller(version, host, port, 7)
     }
 
     #[test]
     fn a_controller_that_is_no_broker_becomes_the_first_broker() {
         // The mock cluster names controller 0, which is no broker.
-        for version in 1..=12 {
+        for version in 1..=MetadataResponse::VERSIONS.max {
             let got = rewrite(
                 METADATA,
                 version,
@@ -747,41 +662,35 @@ mod tests {
         }
     }
 
-    /// An ApiVersions response body listing `keys` (versions 0..=2 each).
+    /// An ApiVersions response frame listing `keys` (versions 0..=2 each,
+    /// CreateTopics the relay's).
     fn api_versions(version: i16, error: i16, keys: &[i16]) -> Vec<u8> {
-        let flexible = version >= 3;
-        let mut b = error.to_be_bytes().to_vec();
-        if flexible {
-            b.push(keys.len() as u8 + 1);
-        } else {
-            b.extend_from_slice(&(keys.len() as i32).to_be_bytes());
-        }
-        for (i, k) in keys.iter().enumerate() {
-            b.extend_from_slice(&k.to_be_bytes());
-            b.extend_from_slice(&0i16.to_be_bytes());
-            let max = if *k == CREATE_TOPICS {
-                CREATE_TOPICS_MAX_VERSION
-            } else {
-                2
-            };
-            b.extend_from_slice(&max.to_be_bytes());
-            if flexible {
-                b.push(0);
-            }
-            let _ = i;
-        }
-        if version >= 1 {
-            b.extend_from_slice(&0i32.to_be_bytes()); // throttle_time_ms
-        }
-        if flexible {
-            b.push(0);
-        }
-        b
+        let keys = keys
+            .iter()
+            .map(|&k| {
+                let (min, max) = if k == CREATE_TOPICS {
+                    (
+                        *CREATE_TOPICS_VERSIONS.start(),
+                        *CREATE_TOPICS_VERSIONS.end(),
+                    )
+                } else {
+                    (0, 2)
+                };
+                ApiVersion::default()
+                    .with_api_key(k)
+                    .with_min_version(min)
+                    .with_max_version(max)
+            })
+            .collect();
+        let response = ApiVersionsResponse::default()
+            .with_error_code(error)
+            .with_api_keys(keys);
+        frame(&response, version)
     }
 
     #[test]
     fn api_versions_answers_gain_create_topics() {
-        for version in 0..=3 {
+        for version in 0..=ApiVersionsResponse::VERSIONS.max {
             let got = rewrite(
                 API_VERSIONS,
                 version,
@@ -815,73 +724,72 @@ mod tests {
         }
     }
 
-    /// A CreateTopics request (client id, then the body) for `topics`.
-    fn create_topics_request(version: i16, topics: &[&str]) -> Vec<u8> {
-        let mut b = string("rdkafka", false);
-        b.extend_from_slice(&(topics.len() as i32).to_be_bytes());
-        for t in topics {
-            b.extend(string(t, false));
-            b.extend_from_slice(&3i32.to_be_bytes());
-            b.extend_from_slice(&1i16.to_be_bytes());
-            // One assignment with two brokers, one config entry.
-            b.extend_from_slice(&1i32.to_be_bytes());
-            b.extend_from_slice(&0i32.to_be_bytes());
-            b.extend_from_slice(&2i32.to_be_bytes());
-            b.extend_from_slice(&1i32.to_be_bytes());
-            b.extend_from_slice(&2i32.to_be_bytes());
-            b.extend_from_slice(&1i32.to_be_bytes());
-            b.extend(string("retention.ms", false));
-            b.extend_from_slice(&(-1i16).to_be_bytes()); // null value
-        }
-        b.extend_from_slice(&30000i32.to_be_bytes());
-        if version >= 1 {
-            b.push(0);
-        }
-        b
+    /// A CreateTopics request frame (from the API key on) for `topics`.
+    fn create_topics_request(version: i16, topics: &[&'static str]) -> Vec<u8> {
+        let header = RequestHeader::default()
+            .with_request_api_key(CREATE_TOPICS)
+            .with_request_api_version(version)
+            .with_correlation_id(42)
+            .with_client_id(Some(text("rdkafka")));
+        let topics = topics
+            .iter()
+            .map(|t| {
+                // One assignment with two brokers, one config entry.
+                CreatableTopic::default()
+                    .with_name(TopicName(text(t)))
+                    .with_num_partitions(3)
+                    .with_replication_factor(1)
+                    .with_assignments(vec![CreatableReplicaAssignment::default()
+                        .with_partition_index(0)
+                        .with_broker_ids(vec![BrokerId(1), BrokerId(2)])])
+                    .with_configs(vec![CreatableTopicConfig::default()
+                        .with_name(text("retention.ms"))
+                        .with_value(None)])
+            })
+            .collect();
+        let request = CreateTopicsRequest::default()
+            .with_topics(topics)
+            .with_timeout_ms(30000);
+        let mut out = Vec::new();
+        header
+            .encode(&mut out, CreateTopicsRequest::header_version(version))
+            .unwrap();
+        request.encode(&mut out, version).unwrap();
+        out
     }
 
     #[test]
     fn create_topics_is_answered_from_the_known_topics() {
         let known: BTreeSet<String> = ["user_auth_logs".to_owned()].into();
-        for version in 0..=CREATE_TOPICS_MAX_VERSION {
+        for version in CREATE_TOPICS_VERSIONS {
             let request = create_topics_request(version, &["user_auth_logs", "other"]);
-            let body = create_topics_response(version, &request, &known)
+            let answer = create_topics_response(version, &request, &known)
                 .unwrap_or_else(|| panic!("v{version} parses"));
-            let mut r = Rewriter {
-                body: &body,
-                pos: 0,
-                copied: 0,
-                out: Vec::new(),
-            };
-            if version >= 2 {
-                assert_eq!(r.i32(), Some(0));
-            }
-            assert_eq!(r.array_len(false), Some(2));
-            let read = |r: &mut Rewriter<'_>| {
-                let len = r.string_len(false).unwrap().unwrap();
-                let name = String::from_utf8(r.take(len).unwrap().to_vec()).unwrap();
-                let code = r.i16().unwrap();
-                let message = if version >= 1 {
-                    let len = r.string_len(false).unwrap().unwrap();
-                    String::from_utf8(r.take(len).unwrap().to_vec()).unwrap()
-                } else {
-                    String::new()
-                };
-                (name, code, message)
-            };
-            let (name, code, _) = read(&mut r);
+            let (header, response, rest) =
+                decode_response::<CreateTopicsResponse>(&answer, version).expect("decodes");
+            assert!(rest.is_empty(), "v{version}: nothing after the topics");
+            assert_eq!(header.correlation_id, 42);
+            assert_eq!(response.throttle_time_ms, 0);
+            let got: Vec<(&str, i16, &str)> = response
+                .topics
+                .iter()
+                .map(|t| {
+                    let message = t.error_message.as_ref().map_or("", |m| m.as_str());
+                    (t.name.0.as_str(), t.error_code, message)
+                })
+                .collect();
+            assert_eq!(got.len(), 2, "v{version}");
             assert_eq!(
-                (name.as_str(), code),
-                ("user_auth_logs", TOPIC_ALREADY_EXISTS)
+                (got[0].0, got[0].1),
+                ("user_auth_logs", ResponseError::TopicAlreadyExists.code())
             );
-            let (name, code, message) = read(&mut r);
-            assert_eq!((name.as_str(), code), ("other", POLICY_VIOLATION));
-            if version >= 1 {
-                assert!(message.contains("user_auth_logs"), "{message}");
-            }
-            assert_eq!(r.pos, body.len(), "v{version}: nothing after the topics");
+            assert_eq!(
+                (got[1].0, got[1].1),
+                ("other", ResponseError::PolicyViolation.code())
+            );
+            assert!(got[1].2.contains("user_auth_logs"), "{}", got[1].2);
             // A cut request does not parse.
-            for cut in 0..request.len() - 5 {
+            for cut in 0..request.len() {
                 assert_eq!(
                     create_topics_response(version, &request[..cut], &known),
                     None
@@ -891,8 +799,35 @@ mod tests {
     }
 
     #[test]
+    fn impossible_array_lengths_in_create_topics_do_not_parse() {
+        let known = BTreeSet::new();
+        let request = create_topics_request(4, &["t"]);
+        // After the header (key, version, correlation id, "rdkafka"): the
+        // topics' length, the name "t", the partitions and replication
+        // factor, then the assignments' length, one assignment's
+        // partition index and its brokers' length.
+        let topics = 2 + 2 + 4 + 2 + 7;
+        let assignments = topics + 4 + 3 + 4 + 2;
+        let brokers = assignments + 4 + 4;
+        for at in [topics, assignments, brokers] {
+            let mut bad = request.clone();
+            bad[at..at + 4].copy_from_slice(&i32::MAX.to_be_bytes());
+            assert_eq!(create_topics_response(4, &bad, &known), None, "at {at}");
+            bad[at..at + 4].copy_from_slice(&(-1i32).to_be_bytes());
+            assert_eq!(create_topics_response(4, &bad, &known), None, "at {at}");
+        }
+        assert!(create_topics_response(4, &request, &known).is_some());
+    }
+
+    #[test]
+    fn the_stand_in_is_an_api_versions_v0_request() {
+        let got = stand_in(0x0102_0304).unwrap();
+        assert_eq!(got, [0, 18, 0, 0, 1, 2, 3, 4, 0xff, 0xff]);
+    }
+
+    #[test]
     fn metadata_brokers_are_rewritten_in_every_version() {
-        for version in 0..=12 {
+        for version in 0..=MetadataResponse::VERSIONS.max {
             let got = rewrite(
                 METADATA,
                 version,
@@ -906,39 +841,53 @@ mod tests {
 
     #[test]
     fn unknown_ports_and_bad_bodies_pass_unchanged() {
-        let body = metadata(12, "127.0.0.1", 5555);
-        assert_eq!(rewrite(METADATA, 12, &body, &map()), Some(body.clone()));
-        for cut in 0..body.len() - 20 {
-            // Truncated inside the broker array: does not parse.
-            assert_eq!(rewrite(METADATA, 12, &body[..cut], &map()), None, "{cut}");
+        let version = MetadataResponse::VERSIONS.max;
+        let body = metadata(version, "127.0.0.1", 5555);
+        assert_eq!(
+            rewrite(METADATA, version, &body, &map()),
+            Some(body.clone())
+        );
+        for cut in 0..body.len() {
+            // Truncated anywhere: does not parse.
+            assert_eq!(
+                rewrite(METADATA, version, &body[..cut], &map()),
+                None,
+                "{cut}"
+            );
         }
-        assert_eq!(rewrite(METADATA, 13, &body, &map()), None);
+        // Bytes after the response pass unchanged.
+        let mut longer = metadata(version, "127.0.0.1", 40001);
+        longer.push(0);
+        let mut rewritten = metadata(version, "127.0.0.1", 9092);
+        rewritten.push(0);
+        assert_eq!(rewrite(METADATA, version, &longer, &map()), Some(rewritten));
+        assert_eq!(rewrite(METADATA, version + 1, &body, &map()), None);
         assert_eq!(rewrite(1, 0, &body, &map()), None);
     }
 
     #[test]
     fn find_coordinator_is_rewritten() {
-        for version in 0..=3 {
-            let flexible = version >= 3;
-            let body = |host: &str, port: i32| {
-                let mut b = Vec::new();
-                if flexible {
-                    b.push(0);
-                }
-                if version >= 1 {
-                    b.extend_from_slice(&0i32.to_be_bytes());
-                }
-                b.extend_from_slice(&0i16.to_be_bytes());
-                if version >= 1 {
-                    b.extend(string("NONE", flexible));
-                }
-                b.extend_from_slice(&1i32.to_be_bytes());
-                b.extend(string(host, flexible));
-                b.extend_from_slice(&port.to_be_bytes());
-                if flexible {
-                    b.push(0);
-                }
-                b
+        for version in 0..=FindCoordinatorResponse::VERSIONS.max {
+            let body = |host: &'static str, port: i32| {
+                let response = if version <= 3 {
+                    let mut r = FindCoordinatorResponse::default()
+                        .with_node_id(BrokerId(1))
+                        .with_host(text(host))
+                        .with_port(port);
+                    if version >= 1 {
+                        r = r.with_error_message(Some(text("NONE")));
+                    }
+                    r
+                } else {
+                    FindCoordinatorResponse::default().with_coordinators(vec![
+                        Coordinator::default()
+                            .with_key(text("logpipe-esm"))
+                            .with_node_id(BrokerId(1))
+                            .with_host(text(host))
+                            .with_port(port),
+                    ])
+                };
+                frame(&response, version)
             };
             assert_eq!(
                 rewrite(FIND_COORDINATOR, version, &body("127.0.0.1", 40001), &map()),

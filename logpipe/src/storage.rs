@@ -6,9 +6,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use logpipe_core::embedded::EmbeddedCassandra;
 use logpipe_core::sink::{connect_session, CassandraSink};
 use logpipe_core::SinkConfig;
+use logpipe_local::embedded::EmbeddedCassandra;
 
 /// The value of `--cassandra`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,8 +19,9 @@ use common::real::{
     activity_log, auth_log, count, rows, rows_with_write_times, run_env, session, session_log,
     shared_cassandra, unique_name, uuid_of, DAY0_MS,
 };
-use common::{args, free_port, Finished, TABLES};
+use common::{args, Finished, TABLES};
 use logpipe_core::LogKind;
+use logpipe_testkit::free_port;
 use rdkafka::message::Headers;
 use rdkafka::Message;
 use serde_json::{json, Value};
@@ -92,26 +93,55 @@ async fn logpipe(list: &[&str]) -> Finished {
     run_env(args(list), vec![]).await
 }
 
-/// `logpipe dead-letters SUB --cassandra ADDR --keyspace KS EXTRA...`.
-async fn dead_letters_cmd(sub: &str, addr: &str, ks: &str, extra: &[&str]) -> Finished {
-    let mut a = vec!["dead-letters", sub, "--cassandra", addr, "--keyspace", ks];
-    a.extend_from_slice(extra);
-    logpipe(&a).await
+/// `logpipe dead-letters` on the keyspace `ks` of the node at `addr`.
+struct DeadLetters<'a> {
+    addr: &'a str,
+    ks: &'a str,
 }
 
-/// `logpipe dead-letters ... --json` (`extra` after the connection flags),
-/// which must succeed; its JSON.
-async fn dead_letters_json(addr: &str, ks: &str, extra: &[&str]) -> Value {
-    let mut a = vec![
-        "dead-letters",
-        "--cassandra",
-        addr,
-        "--keyspace",
-        ks,
-        "--json",
-    ];
-    a.extend_from_slice(extra);
-    logpipe(&a).await.assert_success().json()
+impl DeadLetters<'_> {
+    /// `logpipe dead-letters SUB --cassandra ADDR --keyspace KS EXTRA...`.
+    async fn run(&self, sub: &str, extra: &[&str]) -> Finished {
+        let mut a = vec![
+            "dead-letters",
+            sub,
+            "--cassandra",
+            self.addr,
+            "--keyspace",
+            self.ks,
+        ];
+        a.extend_from_slice(extra);
+        logpipe(&a).await
+    }
+
+    /// `logpipe dead-letters ... --json` (`extra` after the connection
+    /// flags), which must succeed; its JSON.
+    async fn json(&self, extra: &[&str]) -> Value {
+        let mut a = vec![
+            "dead-letters",
+            "--cassandra",
+            self.addr,
+            "--keyspace",
+            self.ks,
+            "--json",
+        ];
+        a.extend_from_slice(extra);
+        logpipe(&a).await.assert_success().json()
+    }
+
+    /// `show` of the dead letter at partition 0, `offset` of `topic`, with
+    /// `extra` flags.
+    async fn show(&self, topic: &str, offset: &str, extra: &[&str]) -> Finished {
+        let place = ["--topic", topic, "--partition", "0", "--offset", offset];
+        self.run("show", &[&place[..], extra].concat()).await
+    }
+
+    /// `redrive` of the dead letters of `topics`, with `extra` flags.
+    async fn redrive(&self, topics: &[&str], extra: &[&str]) -> Finished {
+        let mut a: Vec<&str> = topics.iter().flat_map(|t| ["--topic", *t]).collect();
+        a.extend_from_slice(extra);
+        self.run("redrive", &a).await
+    }
 }
 
 /// `logpipe replay` of `file` into `ks` with the given `KIND=TOPIC` routes.
@@ -309,9 +339,13 @@ async fn dead_letters_are_listed_shown_and_redriven_once() {
     let dir = tempfile::tempdir().unwrap();
     let c = store_capture(&addr, &scope, dir.path()).await;
     let (auth, sess, act) = (c.auth.as_str(), c.session.as_str(), c.activity.as_str());
+    let dl = DeadLetters {
+        addr: &addr,
+        ks: &ks,
+    };
 
     // -- list and count -------------------------------------------------
-    let all = dead_letters_json(&addr, &ks, &[]).await;
+    let all = dl.json(&[]).await;
     assert_eq!(
         all,
         json!({
@@ -321,23 +355,20 @@ async fn dead_letters_are_listed_shown_and_redriven_once() {
             "by_topic": {auth: 4, sess: 3, act: 3},
         })
     );
-    let by_topic = dead_letters_json(&addr, &ks, &["--topic", auth]).await;
+    let by_topic = dl.json(&["--topic", auth]).await;
     assert_eq!(by_topic["total"], 4);
     assert_eq!(by_topic["by_topic"], json!({auth: 4}));
-    let missing = dead_letters_json(&addr, &ks, &["--reason", "missing_field"]).await;
+    let missing = dl.json(&["--reason", "missing_field"]).await;
     assert_eq!(missing["total"], 2);
     assert_eq!(missing["by_topic"], json!({auth: 1, sess: 1}));
-    let two_reasons = dead_letters_json(
-        &addr,
-        &ks,
-        &["--reason", "missing_field", "--reason", "wrong_topic"],
-    )
-    .await;
+    let two_reasons = dl
+        .json(&["--reason", "missing_field", "--reason", "wrong_topic"])
+        .await;
     assert_eq!(
         two_reasons["by_reason"],
         json!({"missing_field": 2, "wrong_topic": 3})
     );
-    let no_ts = dead_letters_json(&addr, &ks, &["--day", "1970-01-01", "--list"]).await;
+    let no_ts = dl.json(&["--day", "1970-01-01", "--list"]).await;
     assert_eq!(no_ts["total"], 1);
     let listed = &no_ts["dead_letters"][0];
     assert_eq!(
@@ -356,10 +387,8 @@ async fn dead_letters_are_listed_shown_and_redriven_once() {
     );
     assert_eq!(listed["record_timestamp"], Value::Null);
     // One partition read directly, and an offset range within it.
-    let one_partition = dead_letters_json(
-        &addr,
-        &ks,
-        &[
+    let one_partition = dl
+        .json(&[
             "--topic",
             auth,
             "--partition",
@@ -367,9 +396,8 @@ async fn dead_letters_are_listed_shown_and_redriven_once() {
             "--day",
             "2026-11-25",
             "--list",
-        ],
-    )
-    .await;
+        ])
+        .await;
     let offsets: Vec<&Value> = one_partition["dead_letters"]
         .as_array()
         .unwrap()
@@ -377,10 +405,8 @@ async fn dead_letters_are_listed_shown_and_redriven_once() {
         .map(|d| &d["offset"])
         .collect();
     assert_eq!(offsets, [&json!(1001), &json!(1002), &json!(1003)]);
-    let range = dead_letters_json(
-        &addr,
-        &ks,
-        &[
+    let range = dl
+        .json(&[
             "--topic",
             auth,
             "--partition",
@@ -389,83 +415,52 @@ async fn dead_letters_are_listed_shown_and_redriven_once() {
             "1002",
             "--to-offset",
             "1003",
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert_eq!(
         range["by_reason"],
         json!({"invalid_utf8": 1, "missing_field": 1})
     );
-    let none = dead_letters_json(&addr, &ks, &["--topic", "no_such_topic"]).await;
+    let none = dl.json(&["--topic", "no_such_topic"]).await;
     assert_eq!(none, json!({"total": 0, "by_reason": {}, "by_topic": {}}));
     // The text table: a header and one line a dead letter, then the counts.
-    let text = dead_letters_cmd("list", &addr, &ks, &["--topic", sess])
-        .await
-        .assert_success();
+    let text = dl.run("list", &["--topic", sess]).await.assert_success();
     let lines: Vec<&str> = text.stdout.lines().collect();
     assert!(
         lines[0].starts_with("topic") && lines[0].ends_with("detail"),
         "{}",
         text.stdout
     );
-    assert!(
-        lines[1].contains("2001") && lines[1].contains("missing_field"),
-        "{}",
-        text.stdout
-    );
-    assert!(
-        lines[2].contains("2002") && lines[2].contains("too_large"),
-        "{}",
-        text.stdout
-    );
-    assert!(
-        lines[3].contains("2003") && lines[3].contains("invalid_base64"),
-        "{}",
-        text.stdout
-    );
+    let listed = [
+        ("2001", "missing_field"),
+        ("2002", "too_large"),
+        ("2003", "invalid_base64"),
+    ];
+    for (line, (offset, reason)) in lines[1..=3].iter().zip(listed) {
+        assert!(
+            line.contains(offset) && line.contains(reason),
+            "{}",
+            text.stdout
+        );
+    }
     assert!(text.stdout.contains("3 dead letter(s)"), "{}", text.stdout);
 
     // -- show -----------------------------------------------------------
-    let shown = dead_letters_cmd(
-        "show",
-        &addr,
-        &ks,
-        &[
-            "--topic",
-            auth,
-            "--partition",
-            "0",
-            "--offset",
-            "1001",
-            "--json",
-        ],
-    )
-    .await
-    .assert_success()
-    .json();
+    let shown = dl
+        .show(auth, "1001", &["--json"])
+        .await
+        .assert_success()
+        .json();
     assert_eq!(shown["reason"], "not_an_object");
     assert_eq!(shown["value"], "[1,2,3]");
     assert_eq!(shown["value_encoding"], "utf-8");
     assert_eq!(shown["key"], format!("key-{auth}-1001"));
     assert_eq!(shown["day"], "2026-11-25");
     assert_eq!(shown["record_timestamp"], "2026-11-25T14:00:01.001Z");
-    let shown = dead_letters_cmd(
-        "show",
-        &addr,
-        &ks,
-        &[
-            "--topic",
-            auth,
-            "--partition",
-            "0",
-            "--offset",
-            "1003",
-            "--day",
-            "2026-11-25",
-        ],
-    )
-    .await
-    .assert_success();
+    let shown = dl
+        .show(auth, "1003", &["--day", "2026-11-25"])
+        .await
+        .assert_success();
     assert!(shown.stdout.contains("invalid_utf8"), "{}", shown.stdout);
     assert!(
         shown.stdout.contains("(base64, 2 bytes)"),
@@ -477,13 +472,7 @@ async fn dead_letters_are_listed_shown_and_redriven_once() {
         "{}",
         shown.stdout
     );
-    let absent = dead_letters_cmd(
-        "show",
-        &addr,
-        &ks,
-        &["--topic", auth, "--partition", "0", "--offset", "1000"],
-    )
-    .await;
+    let absent = dl.show(auth, "1000", &[]).await;
     assert_eq!(absent.status.code(), Some(1), "{}", absent.stderr);
     assert!(
         absent
@@ -499,18 +488,7 @@ async fn dead_letters_are_listed_shown_and_redriven_once() {
         vec!["--output", refused_file.to_str().unwrap()],
         vec!["--bootstrap", &bootstrap],
     ] {
-        let mut a = vec![
-            "dead-letters",
-            "redrive",
-            "--cassandra",
-            &addr,
-            "--keyspace",
-            &ks,
-            "--topic",
-            sess,
-        ];
-        a.extend(dest);
-        let out = logpipe(&a).await;
+        let out = dl.redrive(&[sess], &dest).await;
         assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
         assert!(
             out.stderr.contains("too_large") && out.stderr.contains("--include-truncated"),
@@ -519,18 +497,17 @@ async fn dead_letters_are_listed_shown_and_redriven_once() {
         );
     }
     // invalid_base64 values are the event's text, not the record's bytes.
-    let out = dead_letters_cmd(
-        "redrive",
-        &addr,
-        &ks,
-        &[
-            "--reason",
-            "invalid_base64",
-            "--output",
-            refused_file.to_str().unwrap(),
-        ],
-    )
-    .await;
+    let out = dl
+        .redrive(
+            &[],
+            &[
+                "--reason",
+                "invalid_base64",
+                "--output",
+                refused_file.to_str().unwrap(),
+            ],
+        )
+        .await;
     assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
     assert!(
         out.stderr.contains("invalid_base64") && out.stderr.contains("--include-undecoded"),
@@ -549,23 +526,14 @@ async fn dead_letters_are_listed_shown_and_redriven_once() {
         dir.path().join("redrive-2.json"),
     ];
     for file in &files {
-        let s = dead_letters_cmd(
-            "redrive",
-            &addr,
-            &ks,
-            &[
-                "--topic",
-                auth,
-                "--topic",
-                act,
-                "--output",
-                file.to_str().unwrap(),
-                "--json",
-            ],
-        )
-        .await
-        .assert_success()
-        .json();
+        let s = dl
+            .redrive(
+                &[auth, act],
+                &["--output", file.to_str().unwrap(), "--json"],
+            )
+            .await
+            .assert_success()
+            .json();
         assert_eq!(
             (s["selected"].as_u64(), s["sent"].as_u64()),
             (Some(7), Some(7)),
@@ -614,23 +582,10 @@ async fn dead_letters_are_listed_shown_and_redriven_once() {
 
     // -- redrive to Kafka: the records, byte for byte ---------------------
     let redrive_to_kafka = || async {
-        dead_letters_cmd(
-            "redrive",
-            &addr,
-            &ks,
-            &[
-                "--topic",
-                auth,
-                "--topic",
-                act,
-                "--bootstrap",
-                &bootstrap,
-                "--json",
-            ],
-        )
-        .await
-        .assert_success()
-        .json()
+        dl.redrive(&[auth, act], &["--bootstrap", &bootstrap, "--json"])
+            .await
+            .assert_success()
+            .json()
     };
     let sent = redrive_to_kafka().await;
     assert_eq!(
@@ -720,14 +675,10 @@ async fn dead_letters_are_listed_shown_and_redriven_once() {
         ends_before,
         "the second redrive sent records"
     );
-    let text = dead_letters_cmd(
-        "redrive",
-        &addr,
-        &ks,
-        &["--topic", auth, "--topic", act, "--bootstrap", &bootstrap],
-    )
-    .await
-    .assert_success();
+    let text = dl
+        .redrive(&[auth, act], &["--bootstrap", &bootstrap])
+        .await
+        .assert_success();
     assert!(text.stdout.contains("sent 0 of 12"), "{}", text.stdout);
     assert_eq!(ends(bootstrap.clone()), ends_before);
     // Nothing new stored: one row a good record, no duplicate dead letter.
@@ -742,6 +693,7 @@ async fn listing_pages_past_five_thousand_rows() {
     let addr = shared_cassandra();
     let ks = unique_name("dead_letters_paging");
     apply_schema(addr, &ks).await;
+    let dl = DeadLetters { addr, ks: &ks };
     let cql = session(addr).await;
     let insert = cql
         .prepare(format!(
@@ -770,13 +722,13 @@ async fn listing_pages_past_five_thousand_rows() {
         .buffer_unordered(64)
         .collect::<Vec<_>>()
         .await;
-    let all = dead_letters_json(addr, &ks, &[]).await;
+    let all = dl.json(&[]).await;
     assert_eq!(
         all,
         json!({"total": 5500, "by_reason": {"invalid_json": 3000, "missing_field": 2500},
                "by_topic": {"pa": 3000, "pb": 2500}})
     );
-    let listed = dead_letters_json(addr, &ks, &["--reason", "missing_field", "--list"]).await;
+    let listed = dl.json(&["--reason", "missing_field", "--list"]).await;
     let offsets: Vec<i64> = listed["dead_letters"]
         .as_array()
         .unwrap()
@@ -784,107 +736,58 @@ async fn listing_pages_past_five_thousand_rows() {
         .map(|d| d["offset"].as_i64().unwrap())
         .collect();
     assert_eq!(offsets, (0..2500).collect::<Vec<_>>());
-    let one = dead_letters_json(
-        addr,
-        &ks,
-        &["--topic", "pa", "--partition", "0", "--day", "2026-11-25"],
-    )
-    .await;
+    let one = dl
+        .json(&["--topic", "pa", "--partition", "0", "--day", "2026-11-25"])
+        .await;
     assert_eq!(one["total"], 3000);
-    let range = dead_letters_json(addr, &ks, &["--from-offset", "100", "--to-offset", "199"]).await;
+    let range = dl
+        .json(&["--from-offset", "100", "--to-offset", "199"])
+        .await;
     assert_eq!(range["by_topic"], json!({"pa": 100, "pb": 100}));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn usage_errors_exit_64_and_an_unreachable_server_2() {
     let nowhere = format!("127.0.0.1:{}", free_port());
+    // `logpipe dead-letters [SUB] --cassandra NOWHERE FLAGS...`
+    let at_nowhere = |sub: Option<&str>, flags: &[&str]| {
+        let mut a = args(&["dead-letters"]);
+        a.extend(sub.map(str::to_owned));
+        a.extend(args(&["--cassandra", &nowhere]));
+        a.extend(args(flags));
+        a
+    };
     for bad in [
-        vec!["dead-letters"],
-        vec![
-            "dead-letters",
-            "--cassandra",
-            &nowhere,
-            "--day",
-            "25/11/2026",
-        ],
-        vec![
-            "dead-letters",
-            "--cassandra",
-            &nowhere,
-            "--reason",
-            "bad_reason",
-        ],
-        vec!["dead-letters", "--cassandra", &nowhere, "--list"],
-        vec!["dead-letters", "--cassandra", "no-port"],
-        vec![
-            "dead-letters",
-            "--cassandra",
-            &nowhere,
-            "--from-offset",
-            "5",
-            "--to-offset",
-            "4",
-        ],
-        vec!["dead-letters", "redrive", "--cassandra", &nowhere],
-        vec![
-            "dead-letters",
-            "redrive",
-            "--cassandra",
-            &nowhere,
-            "--bootstrap",
-            "h:1",
-            "--output",
-            "f.json",
-        ],
-        vec![
-            "dead-letters",
-            "redrive",
-            "--cassandra",
-            &nowhere,
-            "--output",
-            "f.json",
-            "--kafka-config",
-            "acks=1",
-        ],
-        vec![
-            "dead-letters",
-            "show",
-            "--cassandra",
-            &nowhere,
-            "--topic",
-            "t",
-            "--partition",
-            "0",
-        ],
-        vec!["dead-letters", "--cassandra", &nowhere, "show"],
+        args(&["dead-letters"]),
+        at_nowhere(None, &["--day", "25/11/2026"]),
+        at_nowhere(None, &["--reason", "bad_reason"]),
+        at_nowhere(None, &["--list"]),
+        args(&["dead-letters", "--cassandra", "no-port"]),
+        at_nowhere(None, &["--from-offset", "5", "--to-offset", "4"]),
+        at_nowhere(Some("redrive"), &[]),
+        at_nowhere(
+            Some("redrive"),
+            &["--bootstrap", "h:1", "--output", "f.json"],
+        ),
+        at_nowhere(
+            Some("redrive"),
+            &["--output", "f.json", "--kafka-config", "acks=1"],
+        ),
+        at_nowhere(Some("show"), &["--topic", "t", "--partition", "0"]),
+        at_nowhere(None, &["show"]),
     ] {
-        let out = logpipe(&bad).await;
+        let out = run_env(bad.clone(), vec![]).await;
         assert_eq!(out.status.code(), Some(64), "{bad:?}: {}", out.stderr);
     }
     for cmd in [
-        vec!["dead-letters", "--cassandra", &nowhere],
-        vec![
-            "dead-letters",
-            "show",
-            "--cassandra",
-            &nowhere,
-            "--topic",
-            "t",
-            "--partition",
-            "0",
-            "--offset",
-            "1",
-        ],
-        vec![
-            "dead-letters",
-            "redrive",
-            "--cassandra",
-            &nowhere,
-            "--output",
-            "never-written.json",
-        ],
+        at_nowhere(None, &[]),
+        at_nowhere(
+            Some("show"),
+            &["--topic", "t", "--partition", "0", "--offset", "1"],
+        ),
+        at_nowhere(Some("redrive"), &["--output", "never-written.json"]),
     ] {
-        let out = logpipe(&cmd).await;
+        let out = run_env(cmd.clone(), vec![]).await;
         assert_eq!(out.status.code(), Some(2), "{cmd:?}: {}", out.stderr);
         let lines: Vec<&str> = out.stderr.lines().collect();
         assert_eq!(lines.len(), 1, "{}", out.stderr);

@@ -9,10 +9,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::kafka::{assert_stored_matches, learn_in, read_stored_in, Scope};
-use common::{args, free_port, run_logpipe, spawn_logpipe, wait_output};
+use common::kafka::{assert_stored_matches, learn_runs, own_kafka, read_stored_in, Run, Scope};
+use common::{args, run_logpipe, spawn_logpipe};
 use logpipe_core::LogKind;
-use logpipe_testkit::{Kafka, KafkaOptions};
+use logpipe_testkit::{free_port, wait_output, KafkaOptions};
 
 #[test]
 fn a_small_demo_accounts_for_every_record() {
@@ -116,20 +116,15 @@ fn tls_and_sasl_flags_are_checked_and_need_kafka() {
 async fn the_demo_against_real_kafka_and_cassandra_reconciles() {
     // The demo always uses the default topic names: a broker of this
     // test's own; the shared Cassandra, in a keyspace of its own.
-    let broker = tokio::task::spawn_blocking(|| {
-        Kafka::start(KafkaOptions::default()).unwrap_or_else(|e| panic!("{e}"))
-    })
-    .await
-    .unwrap();
+    let broker = own_kafka(KafkaOptions::default()).await;
     let kafka = broker.bootstrap().to_owned();
     let cql = tokio::task::spawn_blocking(logpipe_testkit::shared_cassandra)
         .await
         .unwrap();
     let scope = Scope::default_topics_in(&logpipe_testkit::unique_name("demo"));
-
-    // The demo creates the topics and applies the schema itself.
-    let out = run_logpipe(
-        args(&[
+    // `logpipe demo --json` on this broker and keyspace, `flags` after.
+    let demo = |flags: &[&str]| {
+        let mut a = args(&[
             "demo",
             "--kafka",
             &kafka,
@@ -137,18 +132,23 @@ async fn the_demo_against_real_kafka_and_cassandra_reconciles() {
             cql,
             "--keyspace",
             &scope.keyspace,
-            "--records",
-            "150",
-            "--invalid-ratio",
-            "0.1",
-            "--seed",
-            "5",
-            "--batch-size",
-            "40",
             "--json",
-        ]),
-        Duration::from_secs(240),
-    )
+        ]);
+        a.extend(args(flags));
+        run_logpipe(a, Duration::from_secs(240))
+    };
+
+    // The demo creates the topics and applies the schema itself.
+    let out = demo(&[
+        "--records",
+        "150",
+        "--invalid-ratio",
+        "0.1",
+        "--seed",
+        "5",
+        "--batch-size",
+        "40",
+    ])
     .await
     .assert_success();
     let summary = out.json();
@@ -170,35 +170,14 @@ async fn the_demo_against_real_kafka_and_cassandra_reconciles() {
     // The topics hold what the generator made with that seed; the tables
     // hold a row for each valid record and a dead letter for each bad one,
     // nothing else.
-    let truth = {
-        let (k, s) = (kafka.clone(), scope.clone());
-        tokio::task::spawn_blocking(move || learn_in(&s, &k, &LogKind::ALL, 150, 5, 0.1))
-            .await
-            .unwrap()
-    };
+    let truth = learn_runs(&scope, &kafka, &LogKind::ALL, &[Run::new(150, 5, 0.1)]).await;
     assert_stored_matches(&read_stored_in(cql, &scope).await, &truth);
 
     // A second demo on the same topics leaves the first one's records
     // alone: it starts where the topics end.
-    let out = run_logpipe(
-        args(&[
-            "demo",
-            "--kafka",
-            &kafka,
-            "--cassandra",
-            cql,
-            "--keyspace",
-            &scope.keyspace,
-            "--records",
-            "20",
-            "--seed",
-            "6",
-            "--json",
-        ]),
-        Duration::from_secs(240),
-    )
-    .await
-    .assert_success();
+    let out = demo(&["--records", "20", "--seed", "6"])
+        .await
+        .assert_success();
     let summary = out.json();
     assert_eq!(summary["produced"], 60, "{summary}");
     assert_eq!(

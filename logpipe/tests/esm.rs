@@ -23,9 +23,9 @@ use base64::Engine;
 use common::kafka::{
     assert_committed_to_end, assert_fixture_shape, assert_stored_matches, committed_offsets,
     cql_node, esm_args, key_set, mock_cluster, produce, produce_only, read_stored, read_topic,
-    start_logpipe_kafka,
+    start_logpipe_kafka, Run,
 };
-use common::{args, run_logpipe, spawn_logpipe};
+use common::{args, run_logpipe, spawn_logpipe, Finished};
 use logpipe_core::LogKind;
 use serde_json::Value;
 
@@ -33,7 +33,7 @@ use serde_json::Value;
 async fn the_esm_stores_exactly_the_valid_records_and_dead_letters_the_bad_ones() {
     let (_cluster, bootstrap) = mock_cluster(3);
     let (_node, cql) = cql_node().await;
-    let truth = produce(&bootstrap, &LogKind::ALL, 300, 7, 0.1).await;
+    let truth = produce(&bootstrap, &LogKind::ALL, Run::new(300, 7, 0.1)).await;
     assert_eq!(truth.invalid.len(), 90);
     let reasons: BTreeSet<&str> = truth.invalid.values().map(String::as_str).collect();
     assert!(reasons.len() >= 7, "every Kafka reason occurs: {reasons:?}");
@@ -167,7 +167,7 @@ fn event_places(event: &Value) -> Vec<(i64, i64)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lambda_api_events_have_aws_shape_and_a_poisoned_batch_is_bisected_to_the_destination() {
     let (_cluster, bootstrap) = mock_cluster(1);
-    produce(&bootstrap, &[LogKind::Auth], 40, 5, 0.0).await;
+    produce(&bootstrap, &[LogKind::Auth], Run::new(40, 5, 0.0)).await;
     let produced: BTreeMap<i64, (Vec<u8>, Vec<u8>)> = read_topic(&bootstrap, "user_auth_logs", 40)
         .into_iter()
         .map(|((_, _, offset), key, value)| (offset, (key, value)))
@@ -305,16 +305,11 @@ async fn lambda_api_events_have_aws_shape_and_a_poisoned_batch_is_bisected_to_th
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn starting_positions_at_timestamp_and_latest() {
     let (_cluster, bootstrap) = mock_cluster(3);
-    produce(&bootstrap, &[LogKind::Auth], 50, 1, 0.0).await;
+    produce(&bootstrap, &[LogKind::Auth], Run::new(50, 1, 0.0)).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let at = chrono::Utc::now().timestamp_millis();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    {
-        let b = bootstrap.clone();
-        tokio::task::spawn_blocking(move || produce_only(&b, &[LogKind::Auth], 50, 2))
-            .await
-            .unwrap();
-    }
+    produce_only(&bootstrap, &[LogKind::Auth], 50, 2).await;
     let run = |position: &str, extra: &[&str]| {
         let mut args = args(&[
             "esm",
@@ -362,9 +357,20 @@ async fn starting_positions_at_timestamp_and_latest() {
     assert_eq!(s["records"], 100, "{s}");
 }
 
+/// Runs `logpipe esm` over the default topic of `kind` (`--topics kind`)
+/// at `bootstrap` in groups `group-<function>` until it has been idle 2 s;
+/// it must succeed.
+async fn esm_over_one_topic(bootstrap: &str, cassandra: &str, group: &str, kind: &str) -> Finished {
+    let flags = ["--topics", kind, "--until-idle", "2s", "--json", "--quiet"];
+    let esm = esm_args(bootstrap, cassandra, group, &flags);
+    run_logpipe(esm, Duration::from_secs(60))
+        .await
+        .assert_success()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_embedded_broker_serves_and_advertises_a_fixed_address() {
-    let addr = format!("127.0.0.1:{}", common::free_port());
+    let addr = format!("127.0.0.1:{}", logpipe_testkit::free_port());
     let mut kafka = spawn_logpipe(&["kafka", "--listen", &addr, "--partitions", "2"]);
     let mut line = String::new();
     BufReader::new(kafka.child.stdout.take().unwrap())
@@ -392,23 +398,8 @@ async fn the_embedded_broker_serves_and_advertises_a_fixed_address() {
     assert_eq!(brokers, vec![addr.clone()]);
     assert_eq!(metadata.topics()[0].partitions().len(), 2);
 
-    produce(&addr, &[LogKind::Session], 100, 3, 0.0).await;
-    let esm = esm_args(
-        &addr,
-        "none",
-        "fixed",
-        &[
-            "--topics",
-            "session",
-            "--until-idle",
-            "2s",
-            "--json",
-            "--quiet",
-        ],
-    );
-    let out = run_logpipe(esm, Duration::from_secs(60))
-        .await
-        .assert_success();
+    produce(&addr, &[LogKind::Session], Run::new(100, 3, 0.0)).await;
+    let out = esm_over_one_topic(&addr, "none", "fixed", "session").await;
     assert_eq!(out.json()["written"], 100);
     drop(kafka);
 }
@@ -419,23 +410,8 @@ async fn the_embedded_broker_process_on_a_free_port_serves_the_esm() {
     // Kafka fault tests start it.
     let (_kafka, bootstrap) = start_logpipe_kafka(2);
     let (_node, cql) = cql_node().await;
-    let truth = produce(&bootstrap, &[LogKind::Activity], 120, 4, 0.1).await;
-    let esm = esm_args(
-        &bootstrap,
-        &cql,
-        "process",
-        &[
-            "--topics",
-            "activity",
-            "--until-idle",
-            "2s",
-            "--json",
-            "--quiet",
-        ],
-    );
-    let out = run_logpipe(esm, Duration::from_secs(60))
-        .await
-        .assert_success();
+    let truth = produce(&bootstrap, &[LogKind::Activity], Run::new(120, 4, 0.1)).await;
+    let out = esm_over_one_topic(&bootstrap, &cql, "process", "activity").await;
     assert_eq!(out.json()["records"], 120);
     assert_stored_matches(&read_stored(&cql).await, &truth);
     assert_committed_to_end(&bootstrap, "process", &truth);

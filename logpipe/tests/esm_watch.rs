@@ -25,13 +25,12 @@ use std::time::Duration;
 
 use common::kafka::{
     assert_committed_to_end, assert_fixture_shape, assert_stored_matches, committed_offsets,
-    cql_node_on, ends_of, produce, read_stored, start_logpipe_kafka, Place,
+    cql_node_on, ends_of, produce, read_stored, start_logpipe_kafka, Place, Run,
 };
 use common::watch::{cargo_lambda, invoke_until_answered, start_cargo_lambda_watch};
-use common::{
-    args, collect_lines, free_port, run_logpipe, spawn_logpipe, wait_for_lines, wait_output,
-};
+use common::{args, run_logpipe, spawn_logpipe};
 use logpipe_core::LogKind;
+use logpipe_testkit::{collect_lines, free_port, wait_for_lines, wait_output};
 use serde_json::Value;
 
 /// An event with no records: what the warm-up invocations send.
@@ -59,7 +58,7 @@ fn esm_over_api(bootstrap: &str, endpoint: &str, group: &str, extra: &[&str]) ->
 async fn the_esm_drives_the_functions_under_cargo_lambda_watch() {
     cargo_lambda();
     let (_kafka, bootstrap) = start_logpipe_kafka(3);
-    let truth = produce(&bootstrap, &LogKind::ALL, 150, 9, 0.1).await;
+    let truth = produce(&bootstrap, &LogKind::ALL, Run::new(150, 9, 0.1)).await;
     assert_eq!(truth.invalid.len(), 45);
 
     // Where the CQL node will be; nothing listens there yet.
@@ -220,8 +219,8 @@ async fn the_esm_drives_the_functions_under_cargo_lambda_watch() {
     reader.join().unwrap();
     let stderr = lines.lock().unwrap().join("\n");
     assert!(out.status.success(), "{stderr}");
-    let summary = common::last_json_line(&String::from_utf8_lossy(&out.stdout))
-        .unwrap_or_else(|e| panic!("{e}\n{stderr}"));
+    let summary =
+        logpipe_testkit::last_json_line(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{stderr}"));
     assert_eq!(summary["records"], 450, "{summary}");
     assert_eq!(summary["written"], truth.valid.len(), "{summary}");
     assert_eq!(summary["dead_lettered"], truth.invalid.len(), "{summary}");

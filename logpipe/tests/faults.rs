@@ -26,7 +26,9 @@ use std::time::{Duration, Instant};
 use logpipe_core::config::{Credentials, TlsSettings};
 use logpipe_core::sink::{connect_session, CassandraSink};
 use logpipe_core::{Function, HandlerError, Router, SinkConfig};
-use logpipe_testkit::{unique_name, Cassandra, CassandraOptions};
+use logpipe_testkit::{
+    free_port, unique_name, wait_output, wait_until, Cassandra, CassandraOptions, KillOnDrop,
+};
 use scylla::client::session::Session;
 
 use common::real::{
@@ -34,9 +36,7 @@ use common::real::{
     rows, run_env, spawn_logpipe_env, uuid_of, write_event, Rec, DAY0_MS,
 };
 use common::watch::post_with_headers;
-use common::{
-    assert_dump_matches_golden, free_port, root, wait_output, wait_until, KillOnDrop, TABLES,
-};
+use common::{assert_dump_matches_golden, root, TABLES};
 
 // ---------------------------------------------------------------------------
 // The node, and how clients reach it.

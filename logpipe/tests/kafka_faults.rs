@@ -32,34 +32,23 @@ use std::time::Duration;
 use common::kafka::{
     apply_schema, assert_committed_is_stored, assert_committed_to_end, assert_is_stored,
     assert_stored_matches, committed_in, committed_to_end, cql_node, create_topics_in, esm_args,
-    esm_args_in, learn_runs, mock_cluster, produce, produce_in, produce_only_in, read_stored,
-    read_stored_in, read_topic, real_pair, Place, Run, Scope,
+    esm_args_in, is_batch_line, learn_runs, mock_cluster, own_kafka, produce, produce_in,
+    produce_only_in, read_stored, read_stored_in, read_topic, real_pair, spawn_esm, Place, Run,
+    Scope,
 };
-use common::{collect_lines, run_logpipe, wait_for_lines, wait_output, wait_until, KillOnDrop};
+use common::{interrupt_and_wait, run_logpipe};
 use logpipe_core::LogKind;
-use logpipe_testkit::{Kafka, KafkaOptions};
+use logpipe_testkit::{wait_for_lines, wait_until, Kafka, KafkaOptions, KillOnDrop};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::ClientConfig;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-/// A line the mapping prints for each batch it resolved.
-fn is_batch_line(line: &str) -> bool {
-    line.contains(" records, ")
-}
-
-/// Spawns `logpipe esm` with `args` and collects its stderr.
-fn spawn_esm(args: &[String]) -> (KillOnDrop, Arc<Mutex<Vec<String>>>) {
-    let mut esm = common::spawn_logpipe(args);
-    let (lines, _) = collect_lines(esm.child.stderr.take().unwrap());
-    (esm, lines)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_errors_a_broker_down_and_a_killed_mapping_lose_nothing() {
     let (cluster, bootstrap) = mock_cluster(3);
     let (_node, cql) = cql_node().await;
-    let truth = produce(&bootstrap, &LogKind::ALL, 500, 31, 0.1).await;
+    let truth = produce(&bootstrap, &LogKind::ALL, Run::new(500, 31, 0.1)).await;
 
     // Retriable errors the mapping's consumers meet on their next requests
     // of each kind: fetching, committing, reading commits, heartbeats (a
@@ -160,7 +149,7 @@ async fn request_errors_a_broker_down_and_a_killed_mapping_lose_nothing() {
 async fn a_refused_commit_of_the_last_batch_is_made_again() {
     let (cluster, bootstrap) = mock_cluster(1);
     let (_node, cql) = cql_node().await;
-    let truth = produce(&bootstrap, &[LogKind::Auth], 60, 37, 0.1).await;
+    let truth = produce(&bootstrap, &[LogKind::Auth], Run::new(60, 37, 0.1)).await;
     // One batch, so one commit: the broker refuses it.
     cluster.request_errors(
         RDKafkaApiKey::OffsetCommit,
@@ -323,7 +312,7 @@ async fn read_request<R: tokio::io::AsyncBufRead + Unpin>(r: &mut R) -> Option<V
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_whose_function_panics_fails_or_times_out_is_retried_not_skipped() {
     let (scope, bootstrap, cql) = real_pair("retried", 2).await;
-    let truth = produce_in(&scope, &bootstrap, &LogKind::ALL, 100, 41, 0.1).await;
+    let truth = produce_in(&scope, &bootstrap, &LogKind::ALL, Run::new(100, 41, 0.1)).await;
     let timeout = Duration::from_secs(2);
     let (addr, seen) = fake_lambda(&scope, &cql, timeout).await;
 
@@ -396,7 +385,13 @@ async fn poison_records_go_to_dead_letters_and_their_partition_moves_on() {
     let (scope, bootstrap, cql) = real_pair("poison", 1).await;
     let topic = scope.topic(LogKind::Activity).to_owned();
     // Generated records (10% bad) at offsets 0..100, ...
-    let mut truth = produce_in(&scope, &bootstrap, &[LogKind::Activity], 100, 51, 0.1).await;
+    let mut truth = produce_in(
+        &scope,
+        &bootstrap,
+        &[LogKind::Activity],
+        Run::new(100, 51, 0.1),
+    )
+    .await;
 
     // ... poison at 100..104 ...
     // Nesting deeper than any recursive parser's stack, never closed.
@@ -429,14 +424,13 @@ async fn poison_records_go_to_dead_letters_and_their_partition_moves_on() {
     }
 
     // ... and good records after them, at 104..204.
-    {
-        let (b, s) = (bootstrap.clone(), scope.clone());
-        tokio::task::spawn_blocking(move || {
-            produce_only_in(&s, &b, &[LogKind::Activity], 100, 52, 0.0)
-        })
-        .await
-        .unwrap();
-    }
+    produce_only_in(
+        &scope,
+        &bootstrap,
+        &[LogKind::Activity],
+        Run::new(100, 52, 0.0),
+    )
+    .await;
     let after = {
         let (b, t) = (bootstrap.clone(), topic.clone());
         tokio::task::spawn_blocking(move || read_topic(&b, &t, 204))
@@ -500,14 +494,43 @@ fn batches(lines: &Mutex<Vec<String>>) -> usize {
         .count()
 }
 
-/// Produces run `r` to the scope's topics, on a blocking thread.
-async fn produce_run(bootstrap: &str, scope: &Scope, r: Run) {
-    let (b, s) = (bootstrap.to_owned(), scope.clone());
-    tokio::task::spawn_blocking(move || {
-        produce_only_in(&s, &b, &LogKind::ALL, r.per_topic, r.seed, r.invalid_ratio)
-    })
-    .await
-    .unwrap();
+/// A broker of the test's own (it is killed or replaced) and the shared
+/// Cassandra, with a scope named for `prefix`: its keyspace has the schema,
+/// its topics three partitions each. Returns the broker, its bootstrap
+/// address, the Cassandra address and the scope.
+async fn own_broker_and_shared_cassandra(prefix: &str) -> (Kafka, String, &'static str, Scope) {
+    let broker = own_kafka(KafkaOptions::default()).await;
+    let bootstrap = broker.bootstrap().to_owned();
+    let cql = tokio::task::spawn_blocking(logpipe_testkit::shared_cassandra)
+        .await
+        .unwrap();
+    let scope = Scope::unique(prefix);
+    apply_schema(cql, &scope.keyspace).await;
+    create_topics_in(&bootstrap, &scope, 3);
+    (broker, bootstrap, cql, scope)
+}
+
+/// The command line of a mapping over the scope's topics in consumer
+/// groups `group-<function>` that sends batches of ten as soon as they are
+/// full, `extra` flags after; and the mapping started with it, once it has
+/// resolved six batches, with its stderr lines.
+fn esm_in_batches_of_ten(
+    scope: &Scope,
+    bootstrap: &str,
+    cql: &str,
+    group: &str,
+    extra: &[&str],
+) -> (Vec<String>, KillOnDrop, Arc<Mutex<Vec<String>>>) {
+    let small = [
+        "--batch-size",
+        "10",
+        "--maximum-batching-window-in-seconds",
+        "0",
+    ];
+    let args = esm_args_in(scope, bootstrap, cql, group, &[&small[..], extra].concat());
+    let (esm, lines) = spawn_esm(&args);
+    wait_for_lines(&lines, is_batch_line, 6, Duration::from_secs(120));
+    (args, esm, lines)
 }
 
 /// Waits until `lines` has stood still (no new batch line) for two
@@ -526,24 +549,12 @@ fn wait_quiet(lines: &Mutex<Vec<String>>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_killed_mid_stream_and_restarted_loses_nothing_and_ctrl_c_meanwhile_is_prompt() {
     // A broker of this test's own (it is killed), the shared Cassandra.
-    let mut broker = tokio::task::spawn_blocking(|| {
-        Kafka::start(KafkaOptions::default()).unwrap_or_else(|e| panic!("{e}"))
-    })
-    .await
-    .unwrap();
-    let bootstrap = broker.bootstrap().to_owned();
-    let cql = tokio::task::spawn_blocking(logpipe_testkit::shared_cassandra)
-        .await
-        .unwrap();
-    let scope = Scope::unique("restart");
-    apply_schema(cql, &scope.keyspace).await;
-    create_topics_in(&bootstrap, &scope, 3);
-    let run = |per_topic, seed| Run {
-        per_topic,
-        seed,
-        invalid_ratio: 0.1,
-    };
-    let runs = [run(500, 61), run(300, 62), run(500, 63)];
+    let (mut broker, bootstrap, cql, scope) = own_broker_and_shared_cassandra("restart").await;
+    let runs = [
+        Run::new(500, 61, 0.1),
+        Run::new(300, 62, 0.1),
+        Run::new(500, 63, 0.1),
+    ];
     let restart = |mut broker: Kafka| async move {
         tokio::task::spawn_blocking(move || {
             broker.restart().unwrap_or_else(|e| panic!("{e}"));
@@ -552,27 +563,16 @@ async fn a_broker_killed_mid_stream_and_restarted_loses_nothing_and_ctrl_c_meanw
         .await
         .unwrap()
     };
-    produce_run(&bootstrap, &scope, runs[0]).await;
+    produce_only_in(&scope, &bootstrap, &LogKind::ALL, runs[0]).await;
 
     let group = scope.group("restart");
-    let args = esm_args_in(
+    let (args, mut esm, lines) = esm_in_batches_of_ten(
         &scope,
         &bootstrap,
         cql,
         &group,
-        &[
-            "--batch-size",
-            "10",
-            "--maximum-batching-window-in-seconds",
-            "0",
-            "--kafka-config",
-            "session.timeout.ms=6000",
-            "--json",
-        ],
+        &["--kafka-config", "session.timeout.ms=6000", "--json"],
     );
-    let mut esm = common::spawn_logpipe(&args);
-    let (lines, _) = collect_lines(esm.child.stderr.take().unwrap());
-    wait_for_lines(&lines, is_batch_line, 6, Duration::from_secs(120));
 
     // 1. Mid-stream, with the mapping paused (SIGSTOP: it commits only
     //    what it stored before, so both stand still): what is committed
@@ -604,13 +604,8 @@ async fn a_broker_killed_mid_stream_and_restarted_loses_nothing_and_ctrl_c_meanw
         assert_is_stored(&committed, &read_stored_in(cql, &scope).await) >= covered,
         "the commits outlived the broker"
     );
-    produce_run(&bootstrap, &scope, runs[1]).await;
-    let so_far = {
-        let (b, s, r) = (bootstrap.clone(), scope.clone(), runs);
-        tokio::task::spawn_blocking(move || learn_runs(&s, &b, &LogKind::ALL, &r[..2]))
-            .await
-            .unwrap()
-    };
+    produce_only_in(&scope, &bootstrap, &LogKind::ALL, runs[1]).await;
+    let so_far = learn_runs(&scope, &bootstrap, &LogKind::ALL, &runs[..2]).await;
     {
         let (b, g) = (bootstrap.clone(), group.clone());
         tokio::task::spawn_blocking(move || {
@@ -632,18 +627,13 @@ async fn a_broker_killed_mid_stream_and_restarted_loses_nothing_and_ctrl_c_meanw
     //    down, the mapping gets Ctrl-C: it stops at once (it does not wait
     //    for the broker to answer its commits), giving nothing up.
     let before = batches(&lines);
-    produce_run(&bootstrap, &scope, runs[2]).await;
+    produce_only_in(&scope, &bootstrap, &LogKind::ALL, runs[2]).await;
     wait_until("batches of the third run", Duration::from_secs(60), || {
         batches(&lines) >= before + 3
     });
     broker.kill();
     std::thread::sleep(Duration::from_secs(2));
-    let interrupted = std::time::Instant::now();
-    esm.interrupt();
-    let out = tokio::task::spawn_blocking(move || wait_output(esm, Duration::from_secs(120)))
-        .await
-        .unwrap();
-    let stopped_in = interrupted.elapsed();
+    let (out, stopped_in) = interrupt_and_wait(esm, Duration::from_secs(120)).await;
     eprintln!("Ctrl-C with the broker down: stopped in {stopped_in:?}");
     let stderr = lines.lock().unwrap().join("\n");
     assert!(out.status.success(), "{}: {stderr}", out.status);
@@ -651,7 +641,7 @@ async fn a_broker_killed_mid_stream_and_restarted_loses_nothing_and_ctrl_c_meanw
         stopped_in < Duration::from_secs(15),
         "Ctrl-C with the broker down took {stopped_in:?}"
     );
-    let summary = common::last_json_line(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    let summary = logpipe_testkit::last_json_line(&out.stdout).unwrap();
     assert_eq!(summary["discarded"], 0, "{summary}");
 
     // 4. The broker back once more: what is committed is stored, and the
@@ -661,12 +651,7 @@ async fn a_broker_killed_mid_stream_and_restarted_loses_nothing_and_ctrl_c_meanw
     let broker = restart(broker).await;
     let committed = committed_in(&scope, &bootstrap, &group, &LogKind::ALL);
     assert_is_stored(&committed, &read_stored_in(cql, &scope).await);
-    let truth = {
-        let (b, s) = (bootstrap.clone(), scope.clone());
-        tokio::task::spawn_blocking(move || learn_runs(&s, &b, &LogKind::ALL, &runs))
-            .await
-            .unwrap()
-    };
+    let truth = learn_runs(&scope, &bootstrap, &LogKind::ALL, &runs).await;
     let mut again = args.clone();
     again.extend(common::args(&["--until-idle", "3s", "--quiet"]));
     let out = run_logpipe(again, Duration::from_secs(180))
@@ -684,67 +669,24 @@ async fn a_mapping_outlives_its_broker_replaced_by_an_empty_one() {
     // rd_kafka_metadata_cache_find) about one run in three under tansu,
     // whose storage was memory: the broker comes back on the same
     // address with no topics, records or commits (a new log directory).
-    let broker = tokio::task::spawn_blocking(|| {
-        Kafka::start(KafkaOptions::default()).unwrap_or_else(|e| panic!("{e}"))
-    })
-    .await
-    .unwrap();
-    let bootstrap = broker.bootstrap().to_owned();
+    let (broker, bootstrap, cql, scope) = own_broker_and_shared_cassandra("replaced").await;
     let port: u16 = bootstrap.rsplit(':').next().unwrap().parse().unwrap();
-    let cql = tokio::task::spawn_blocking(logpipe_testkit::shared_cassandra)
-        .await
-        .unwrap();
-    let scope = Scope::unique("replaced");
-    apply_schema(cql, &scope.keyspace).await;
-    create_topics_in(&bootstrap, &scope, 3);
-    let first = Run {
-        per_topic: 400,
-        seed: 71,
-        invalid_ratio: 0.1,
-    };
-    produce_run(&bootstrap, &scope, first).await;
+    produce_only_in(&scope, &bootstrap, &LogKind::ALL, Run::new(400, 71, 0.1)).await;
     let group = scope.group("replaced");
-    let mut esm = common::spawn_logpipe(&esm_args_in(
-        &scope,
-        &bootstrap,
-        cql,
-        &group,
-        &[
-            "--batch-size",
-            "10",
-            "--maximum-batching-window-in-seconds",
-            "0",
-            "--json",
-        ],
-    ));
-    let (lines, _) = collect_lines(esm.child.stderr.take().unwrap());
-    wait_for_lines(&lines, is_batch_line, 6, Duration::from_secs(120));
+    let (_, mut esm, lines) = esm_in_batches_of_ten(&scope, &bootstrap, cql, &group, &["--json"]);
 
     // The broker dies with its log; an empty one takes its address.
     drop(broker);
     std::thread::sleep(Duration::from_secs(2));
-    let broker = tokio::task::spawn_blocking(move || {
-        Kafka::start(KafkaOptions {
-            port: Some(port),
-            ..KafkaOptions::default()
-        })
-        .unwrap_or_else(|e| panic!("{e}"))
+    let broker = own_kafka(KafkaOptions {
+        port: Some(port),
+        ..KafkaOptions::default()
     })
-    .await
-    .unwrap();
+    .await;
     create_topics_in(&bootstrap, &scope, 3);
-    let second = Run {
-        per_topic: 300,
-        seed: 72,
-        invalid_ratio: 0.0,
-    };
-    produce_run(&bootstrap, &scope, second).await;
-    let truth = {
-        let (b, s) = (bootstrap.clone(), scope.clone());
-        tokio::task::spawn_blocking(move || learn_runs(&s, &b, &LogKind::ALL, &[second]))
-            .await
-            .unwrap()
-    };
+    let second = Run::new(300, 72, 0.0);
+    produce_only_in(&scope, &bootstrap, &LogKind::ALL, second).await;
+    let truth = learn_runs(&scope, &bootstrap, &LogKind::ALL, &[second]).await;
 
     // The mapping lives on (no crash), finds the new broker's records
     // (its old positions are past their end: it starts them over) and
@@ -774,14 +716,10 @@ async fn a_mapping_outlives_its_broker_replaced_by_an_empty_one() {
     assert!(esm.child.try_wait().unwrap().is_none(), "still alive");
 
     // Ctrl-C: a prompt, clean stop.
-    let interrupted = std::time::Instant::now();
-    esm.interrupt();
-    let out = tokio::task::spawn_blocking(move || wait_output(esm, Duration::from_secs(120)))
-        .await
-        .unwrap();
+    let (out, stopped_in) = interrupt_and_wait(esm, Duration::from_secs(120)).await;
     assert!(out.status.success(), "{}", out.status);
-    assert!(interrupted.elapsed() < Duration::from_secs(15));
-    let summary = common::last_json_line(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    assert!(stopped_in < Duration::from_secs(15));
+    let summary = logpipe_testkit::last_json_line(&out.stdout).unwrap();
     assert_eq!(summary["discarded"], 0, "{summary}");
     drop(broker);
 }

@@ -18,9 +18,8 @@ use common::real::{shared_cassandra, unique_name};
 use common::watch::{
     cargo_lambda, invoke_until_answered, start_cargo_lambda_watch, start_cargo_lambda_watch_with,
 };
-use common::{
-    assert_dump_matches_golden, dump_keyspace, dump_node, root, start_cql_node, KillOnDrop,
-};
+use common::{assert_dump_matches_golden, dump_keyspace, dump_node, root, start_cql_node};
+use logpipe_testkit::KillOnDrop;
 
 fn one_at_a_time() -> MutexGuard<'static, ()> {
     static TURN: Mutex<()> = Mutex::new(());

@@ -27,33 +27,21 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::kafka::{
     assert_committed_is_stored_in, assert_committed_to_end, assert_is_stored,
     assert_stored_matches, committed_in, committed_offsets, committed_to_end, create_topics_in,
-    create_topics_with, end_offsets, esm_args_in, group_state, learn_in, produce_in,
-    produce_only_in, read_stored_in, real_pair, Scope, Truth,
+    create_topics_with, end_offsets, esm_args_in, group_state, is_batch_line, learn_runs,
+    own_kafka, produce_in, produce_only_in, read_stored_in, real_pair, spawn_esm, Run, Scope,
+    Truth,
 };
-use common::{
-    args, collect_lines, last_json_line, run_logpipe, spawn_logpipe, wait_for_lines, wait_output,
-    wait_until, KillOnDrop,
-};
+use common::{args, interrupt_and_wait, run_logpipe};
 use logpipe_core::LogKind;
-use logpipe_testkit::{Kafka, KafkaOptions, Scram, TestCa};
-
-/// A line the mapping prints for each batch it resolved.
-fn is_batch_line(line: &str) -> bool {
-    line.contains(" records, ")
-}
-
-/// Spawns `logpipe esm` with `args` and collects its stderr lines.
-fn spawn_esm(args: &[String]) -> (KillOnDrop, Arc<Mutex<Vec<String>>>) {
-    let mut esm = spawn_logpipe(args);
-    let (lines, _) = collect_lines(esm.child.stderr.take().unwrap());
-    (esm, lines)
-}
+use logpipe_testkit::{
+    last_json_line, wait_for_lines, wait_output, wait_until, KafkaOptions, KillOnDrop, Scram,
+    TestCa,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn topics_are_created_once_and_the_esm_stores_exactly_the_valid_records() {
@@ -68,7 +56,7 @@ async fn topics_are_created_once_and_the_esm_stores_exactly_the_valid_records() 
         assert_eq!(end_offsets(&kafka, scope.topic(kind)).len(), 3);
     }
 
-    let truth = produce_in(&scope, &kafka, &LogKind::ALL, 200, 21, 0.1).await;
+    let truth = produce_in(&scope, &kafka, &LogKind::ALL, Run::new(200, 21, 0.1)).await;
     assert_eq!(truth.invalid.len(), 60);
     let reasons: BTreeSet<&str> = truth.invalid.values().map(String::as_str).collect();
     assert!(reasons.len() >= 7, "every Kafka reason occurs: {reasons:?}");
@@ -148,7 +136,7 @@ async fn restart_and_reconcile(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mapping_killed_mid_stream_committed_only_what_is_stored_and_resumes() {
     let (scope, kafka, cql) = real_pair("crash", 3).await;
-    let truth = produce_in(&scope, &kafka, &LogKind::ALL, 600, 11, 0.05).await;
+    let truth = produce_in(&scope, &kafka, &LogKind::ALL, Run::new(600, 11, 0.05)).await;
     let group = scope.group("crash");
     let args = restart_args(&scope, &kafka, &cql, &group);
     let (mut esm, lines) = spawn_esm(&args);
@@ -175,31 +163,21 @@ async fn a_mapping_killed_mid_stream_committed_only_what_is_stored_and_resumes()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_commits_exactly_what_was_acknowledged_and_a_restart_delivers_the_rest() {
     let (scope, kafka, cql) = real_pair("ctrl_c", 3).await;
-    let truth = produce_in(&scope, &kafka, &LogKind::ALL, 600, 13, 0.05).await;
+    let truth = produce_in(&scope, &kafka, &LogKind::ALL, Run::new(600, 13, 0.05)).await;
     let group = scope.group("ctrl-c");
     let args = restart_args(&scope, &kafka, &cql, &group);
-    let (mut esm, lines) = spawn_esm(&[args.clone(), common::args(&["--json"])].concat());
+    let (esm, lines) = spawn_esm(&[args.clone(), common::args(&["--json"])].concat());
     wait_for_lines(&lines, is_batch_line, 5, Duration::from_secs(120));
 
     // Ctrl-C: the mapping stops at once, says so and prints its summary;
     // it gave nothing up.
-    let interrupted = Instant::now();
-    esm.interrupt();
-    let stdout = esm.child.stdout.take().unwrap();
-    let (status, summary) = tokio::task::spawn_blocking(move || {
-        let status = esm.child.wait().unwrap();
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut { stdout }, &mut text).unwrap();
-        (status, last_json_line(&text).unwrap())
-    })
-    .await
-    .unwrap();
+    let (out, stopped_in) = interrupt_and_wait(esm, Duration::from_secs(120)).await;
+    let summary = last_json_line(&out.stdout).unwrap();
     let stderr = lines.lock().unwrap().join("\n");
-    assert!(status.success(), "{status}: {stderr}");
+    assert!(out.status.success(), "{}: {stderr}", out.status);
     assert!(
-        interrupted.elapsed() < Duration::from_secs(15),
-        "stopped in {:?}",
-        interrupted.elapsed()
+        stopped_in < Duration::from_secs(15),
+        "stopped in {stopped_in:?}"
     );
     assert!(stderr.contains("stopping:"), "{stderr}");
     assert_eq!(summary["discarded"], 0, "{summary}");
@@ -269,14 +247,8 @@ async fn two_mappings_in_one_group_one_killed_mid_run_lose_nothing() {
     // The records (learned only later: reading them back takes longer
     // than the mappings take to store them), and the second mapping is
     // killed once it has stored a few batches of its own.
-    {
-        let (scope, kafka) = (scope.clone(), kafka.clone());
-        tokio::task::spawn_blocking(move || {
-            produce_only_in(&scope, &kafka, &LogKind::ALL, 1000, 17, 0.05)
-        })
-        .await
-        .unwrap();
-    }
+    let run = Run::new(1000, 17, 0.05);
+    produce_only_in(&scope, &kafka, &LogKind::ALL, run).await;
     wait_for_lines(&second_lines, is_batch_line, 6, Duration::from_secs(120));
     second.kill_now();
     let killed_at = first_lines.lock().unwrap().len();
@@ -288,12 +260,7 @@ async fn two_mappings_in_one_group_one_killed_mid_run_lose_nothing() {
         assert_is_stored(&committed, &stored) > 0,
         "commits were made"
     );
-    let truth = {
-        let (scope, kafka) = (scope.clone(), kafka.clone());
-        tokio::task::spawn_blocking(move || learn_in(&scope, &kafka, &LogKind::ALL, 1000, 17, 0.05))
-            .await
-            .unwrap()
-    };
+    let truth = learn_runs(&scope, &kafka, &LogKind::ALL, &[run]).await;
     let ends: usize = committed
         .values()
         .map(|offsets| offsets.values().sum::<i64>() as usize)
@@ -318,14 +285,11 @@ async fn two_mappings_in_one_group_one_killed_mid_run_lose_nothing() {
         .await
         .unwrap()
     };
-    first.interrupt();
-    let out = tokio::task::spawn_blocking(move || wait_output(first, Duration::from_secs(60)))
-        .await
-        .unwrap();
+    let (out, _) = interrupt_and_wait(first, Duration::from_secs(60)).await;
     let first_lines = first_lines.lock().unwrap().clone();
     let stderr = first_lines.join("\n");
     assert!(out.status.success(), "{stderr}");
-    let summary = last_json_line(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    let summary = last_json_line(&out.stdout).unwrap();
     assert_eq!(summary["discarded"], 0, "{summary}");
 
     // It did take partitions over: after the kill it stored batches of
@@ -385,19 +349,15 @@ fn assert_refused(out: &Output, took: Duration, limit: Duration, what: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sasl_ssl_carries_the_generator_and_the_esm_and_a_wrong_password_fails_at_once() {
     let password = "s3cret-Pa55";
-    let broker = tokio::task::spawn_blocking(move || {
-        Kafka::start(KafkaOptions {
-            scram: Some(Scram {
-                username: "alice".into(),
-                password: password.into(),
-            }),
-            tls: true,
-            ..KafkaOptions::default()
-        })
-        .unwrap_or_else(|e| panic!("{e}"))
+    let broker = own_kafka(KafkaOptions {
+        scram: Some(Scram {
+            username: "alice".into(),
+            password: password.into(),
+        }),
+        tls: true,
+        ..KafkaOptions::default()
     })
-    .await
-    .unwrap();
+    .await;
     let plaintext = broker.bootstrap().to_owned();
     let secured = broker.listeners().sasl_ssl.clone().unwrap();
     let ca = broker.tls().unwrap().ca_pem.display().to_string();
@@ -459,14 +419,7 @@ async fn sasl_ssl_carries_the_generator_and_the_esm_and_a_wrong_password_fails_a
         String::from_utf8_lossy(&out.stderr)
     );
     // What it produced, read back over the plaintext listener.
-    let truth = {
-        let (scope, plaintext) = (scope.clone(), plaintext.clone());
-        tokio::task::spawn_blocking(move || {
-            learn_in(&scope, &plaintext, &LogKind::ALL, 100, 9, 0.1)
-        })
-        .await
-        .unwrap()
-    };
+    let truth = learn_runs(&scope, &plaintext, &LogKind::ALL, &[Run::new(100, 9, 0.1)]).await;
 
     // The mapping over SASL_SSL into the real Cassandra; it applies the
     // schema to its keyspace itself.

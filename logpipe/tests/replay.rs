@@ -188,7 +188,7 @@ fn bad_files(dir: &Path) -> Vec<(std::path::PathBuf, &'static str)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_file_exits_1_naming_it_before_anything_is_stored() {
     let (node, addr) = common::start_cql_node();
-    let _node = common::KillOnDrop::new(node);
+    let _node = logpipe_testkit::KillOnDrop::new(node);
     let dir = tempfile::tempdir().unwrap();
     let good = "fixtures/events/msk_all_topics.json";
     for (bad, says) in bad_files(dir.path()) {

@@ -20,8 +20,9 @@ use std::time::Duration;
 use common::kafka::{create_topics_in, Scope};
 use common::real::{env, rows, run_env, session, shared_cassandra, spawn_logpipe_env, unique_name};
 use common::watch::{cargo_lambda, invoke_until_answered, start_cargo_lambda_watch_with};
-use common::{args, collect_lines, Finished};
+use common::{args, Finished};
 use logpipe_core::LogKind;
+use logpipe_testkit::collect_lines;
 use scylla::value::CqlDate;
 
 const FUNCTIONS: [&str; 3] = ["auth-logs", "session-logs", "activity-logs"];

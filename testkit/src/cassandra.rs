@@ -28,7 +28,7 @@ pub struct CassandraOptions {
     pub auth: bool,
     /// Serve CQL over TLS only, with a certificate from a test CA.
     pub tls: bool,
-    /// The CQL port; a free one when unset.
+    /// The CQL port; a free one when unset or 0.
     pub port: Option<u16>,
     /// The data directory, kept after a stop; a fresh temporary one (removed
     /// on drop) when unset.

@@ -31,7 +31,7 @@ pub struct KafkaOptions {
     /// Add TLS listeners (`SSL`, and `SASL_SSL` with `scram`) with a
     /// certificate from a test CA.
     pub tls: bool,
-    /// The plaintext port; a free one when unset.
+    /// The plaintext port; a free one when unset or 0.
     pub port: Option<u16>,
     /// The data directory, kept after a stop; a fresh temporary one (removed
     /// on drop) when unset.

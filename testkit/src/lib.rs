@@ -19,8 +19,16 @@
 //!
 //! Every server process dies with the process that started it
 //! (`PR_SET_PDEATHSIG`), so a crashed or killed test run leaves no JVM.
+//!
+//! Other programs a test or benchmark runs (the `logpipe` binary, the
+//! Lambda emulator) are children of the caller's own: [`KillOnDrop`] kills
+//! them, or their process group, when they go out of scope;
+//! [`wait_output`], [`collect_lines`], [`wait_for_lines`] and
+//! [`last_json_line`] read what they print; [`cpu_seconds`] and
+//! [`status_kib`] what they cost.
 
 mod cassandra;
+mod child;
 mod kafka;
 mod process;
 mod tls;
@@ -30,6 +38,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 pub use cassandra::{Cassandra, CassandraOptions, COMMITLOG_SYNC_MS};
+pub use child::{
+    collect_lines, cpu_seconds, last_json_line, status_kib, wait_for_lines, wait_output,
+    wait_until, KillOnDrop,
+};
 pub use kafka::{Kafka, KafkaOptions, Listeners, Scram};
 pub use process::{free_port, ServerProcess, StartError};
 pub use tls::TestCa;
@@ -63,15 +75,12 @@ pub fn workspace_root() -> PathBuf {
 pub fn shared_cassandra() -> &'static str {
     static SHARED: OnceLock<String> = OnceLock::new();
     SHARED.get_or_init(|| {
-        if let Some(addr) = std::env::var(CASSANDRA_ENV).ok().filter(|a| !a.is_empty()) {
-            return addr;
-        }
-        let node = Cassandra::start(CassandraOptions::default())
-            .unwrap_or_else(|e| panic!("cannot start the shared Cassandra: {e}"));
-        let addr = node.address().to_owned();
-        // Kept for the life of the process; PR_SET_PDEATHSIG ends it.
-        std::mem::forget(node);
-        addr
+        shared_server(CASSANDRA_ENV, "Cassandra", || {
+            Cassandra::start(CassandraOptions::default()).map(|node| {
+                let addr = node.address().to_owned();
+                (node, addr)
+            })
+        })
     })
 }
 
@@ -80,15 +89,29 @@ pub fn shared_cassandra() -> &'static str {
 pub fn shared_kafka() -> &'static str {
     static SHARED: OnceLock<String> = OnceLock::new();
     SHARED.get_or_init(|| {
-        if let Some(addr) = std::env::var(KAFKA_ENV).ok().filter(|a| !a.is_empty()) {
-            return addr;
-        }
-        let broker = Kafka::start(KafkaOptions::default())
-            .unwrap_or_else(|e| panic!("cannot start the shared Kafka: {e}"));
-        let addr = broker.bootstrap().to_owned();
-        std::mem::forget(broker);
-        addr
+        shared_server(KAFKA_ENV, "Kafka", || {
+            Kafka::start(KafkaOptions::default()).map(|broker| {
+                let addr = broker.bootstrap().to_owned();
+                (broker, addr)
+            })
+        })
     })
+}
+
+/// The address in the environment variable `env` when it is set, else
+/// that of a server `start` starts, kept for the life of the process
+/// (`PR_SET_PDEATHSIG` ends it); panics naming `name` when it cannot start.
+fn shared_server<S>(
+    env: &str,
+    name: &str,
+    start: impl FnOnce() -> Result<(S, String), StartError>,
+) -> String {
+    if let Some(addr) = std::env::var(env).ok().filter(|a| !a.is_empty()) {
+        return addr;
+    }
+    let (server, addr) = start().unwrap_or_else(|e| panic!("cannot start the shared {name}: {e}"));
+    std::mem::forget(server);
+    addr
 }
 
 /// A name no other test of this run uses: `prefix`, this process's id and a

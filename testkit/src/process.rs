@@ -61,12 +61,12 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-/// `port` when given and free, else a free one: a fixed port that another
-/// process holds would make the start look successful while clients talk
-/// to that other process.
+/// `port` when given and free, else (unset or 0) a free one: a fixed port
+/// that another process holds would make the start look successful while
+/// clients talk to that other process.
 pub(crate) fn port_or_free(server: &'static str, port: Option<u16>) -> Result<u16, StartError> {
     match port {
-        None => Ok(free_port()),
+        None | Some(0) => Ok(free_port()),
         Some(p) => match std::net::TcpListener::bind(("127.0.0.1", p)) {
             Ok(_) => Ok(p),
             Err(e) => Err(StartError::Setup {

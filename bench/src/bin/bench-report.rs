@@ -39,14 +39,16 @@ use logpipe_bench::cost::{
     batch_up_to, billed_ms, cpu_bound_gb_s_per_million, gb_s_per_million, memory_needed_mb,
     terraform_memory_default, PRICE_ARM64_PER_GB_S, PRICE_X86_64_PER_GB_S,
 };
-use logpipe_bench::procs::{cpu_seconds, last_json, status_kib, Group};
 use logpipe_bench::python::{self, rewrite_with_dumps};
 use logpipe_bench::replay::{replay_none, same_outcomes, single_topic_event};
 use logpipe_bench::runtime_api::FakeRuntime;
 use logpipe_bench::{baseline, event_bytes, pipeline, values, Mix, MIXES};
-use logpipe_core::embedded::EmbeddedCassandra;
 use logpipe_core::LogKind;
-use logpipe_testkit::{Cassandra, CassandraOptions, Kafka, KafkaOptions};
+use logpipe_local::embedded::EmbeddedCassandra;
+use logpipe_testkit::{
+    cpu_seconds, last_json_line, status_kib, Cassandra, CassandraOptions, Kafka, KafkaOptions,
+    KillOnDrop,
+};
 
 struct Args {
     only: Vec<String>,
@@ -387,10 +389,10 @@ fn demo(args: &Args, extra: &[&str]) -> Result<DemoRun, String> {
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    let mut group = Group::spawn(&mut cmd)
+    let mut group = KillOnDrop::spawn_group(&mut cmd)
         .map_err(|e| format!("cannot run {}: {e}", args.logpipe.display()))?;
     let mut stdout = Vec::new();
-    if let Some(mut out) = group.0.stdout.take() {
+    if let Some(mut out) = group.child.stdout.take() {
         use std::io::Read;
         let _ = out.read_to_end(&mut stdout);
     }
@@ -405,9 +407,9 @@ fn demo(args: &Args, extra: &[&str]) -> Result<DemoRun, String> {
             _ => break,
         }
     }
-    let _ = group.0.try_wait();
+    let _ = group.child.try_wait();
     let summary =
-        last_json(&stdout).ok_or_else(|| "the demo printed no JSON summary".to_owned())?;
+        last_json_line(&stdout).map_err(|e| format!("the demo printed no JSON summary: {e}"))?;
     Ok(DemoRun {
         summary,
         cpu_seconds: cpu,
@@ -584,7 +586,7 @@ fn lambda(args: &Args) {
     for _ in 0..10 {
         let api = FakeRuntime::start(Vec::new()).unwrap_or_else(|e| fail(e));
         let start = Instant::now();
-        let child = Group::spawn(&mut function_command(args, &api, "127.0.0.1:9"))
+        let child = KillOnDrop::spawn_group(&mut function_command(args, &api, "127.0.0.1:9"))
             .unwrap_or_else(|e| fail(format_args!("cannot start the function: {e}")));
         if !api.wait_for(Duration::from_secs(10), |s| s.first_next.is_some()) {
             fail("the function did not ask for an invocation within 10 s");
@@ -603,7 +605,7 @@ fn lambda(args: &Args) {
     let (event, records) = event_up_to(6 * 1024 * 1024);
     let api = FakeRuntime::start(vec![event.clone()]).unwrap_or_else(|e| fail(e));
     let started = Instant::now();
-    let child = Group::spawn(&mut function_command(args, &api, &contact))
+    let child = KillOnDrop::spawn_group(&mut function_command(args, &api, &contact))
         .unwrap_or_else(|e| fail(format_args!("cannot start the function: {e}")));
     if !api.wait_for(Duration::from_secs(300), |s| !s.results.is_empty()) {
         fail("the function posted no result within 300 s");
@@ -706,7 +708,7 @@ fn generator(args: &Args) {
         .stderr(Stdio::null())
         .output();
     drop(broker);
-    let summary = out.ok().and_then(|o| last_json(&o.stdout));
+    let summary = out.ok().and_then(|o| last_json_line(&o.stdout).ok());
     let Some(summary) = summary else {
         println!("not run: the generator printed no JSON summary");
         return;
@@ -1034,7 +1036,7 @@ fn cost(args: &Args) {
         if binary.exists() {
             let api =
                 FakeRuntime::repeat(event.clone(), invocations + 1).unwrap_or_else(|e| fail(e));
-            let child = Group::spawn(&mut logpipe_bench::cost::function_command(
+            let child = KillOnDrop::spawn_group(&mut logpipe_bench::cost::function_command(
                 &binary,
                 kind,
                 api.addr(),

@@ -13,7 +13,7 @@
 //! header, and cost 3–6x what the logs' validation and transform cost.
 //!
 //! `aws_lambda_events` is the oracle: with the `oracle` feature (the fuzz
-//! and property tests turn it on), [`decode_event`] reads a payload into
+//! and property tests turn it on), `decode_event` reads a payload into
 //! its `KafkaEvent`, and the tests hold [`decode`] to it. The borrowed
 //! structures mirror `KafkaEvent`'s serde shape field for field (names,
 //! defaults, `null` handling, type names in messages), so both accept the
@@ -23,13 +23,13 @@
 //!
 //! - `aws_lambda_events` reads epoch milliseconds through `f64` seconds and
 //!   lands 1 ms early on about half of all timestamps; here the integer is
-//!   the timestamp, and [`decode_event`] puts the exact one in each record.
+//!   the timestamp, and `decode_event` puts the exact one in each record.
 //! - A negative timestamp (Kafka's -1: the record has none) makes
 //!   `aws_lambda_events` refuse the whole event; here it reads as
 //!   [`NO_TIMESTAMP`], and the record is processed like any other.
 //! - A fraction of a millisecond is an error here, where
 //!   `aws_lambda_events` panics (an `assert_eq!` in its millisecond
-//!   decoder); [`decode_event`] runs the borrowed check first, so it never
+//!   decoder); `decode_event` runs the borrowed check first, so it never
 //!   reaches that assertion.
 
 use std::borrow::Cow;
@@ -266,7 +266,7 @@ impl BorrowedEvent<'_> {
     }
 
     /// The event's records, sorted by topic, partition and offset, exactly
-    /// as [`records`] lists those of the same event decoded as `KafkaEvent`.
+    /// as `records` (feature `oracle`) lists those of the same event decoded as `KafkaEvent`.
     pub fn records(&self) -> Result<Vec<KafkaRecordRef<'_>>, EventError> {
         let mut out = Vec::with_capacity(self.len());
         let mut keys: Vec<&Cow<'_, str>> = self.records.keys().collect();
@@ -292,7 +292,7 @@ impl BorrowedEvent<'_> {
 }
 
 /// Decodes an invocation payload without copying its strings, and checks
-/// its source. Accepts and refuses exactly what [`decode_event`] does.
+/// its source. Accepts and refuses exactly what `decode_event` does.
 pub fn decode(payload: &[u8]) -> Result<BorrowedEvent<'_>, EventError> {
     // One UTF-8 check of the whole payload spares serde_json checking every
     // string it borrows, one by one (a third of its time on base64 values);
@@ -669,7 +669,7 @@ mod tests {
         records(event).map_err(|e| e.to_string())
     }
 
-    /// The owned path the rest of the project takes: [`decode_event`], then
+    /// The owned path the rest of the project takes: `decode_event`, then
     /// [`records`].
     fn oracle(payload: &[u8]) -> Result<Records, String> {
         let event: &'static KafkaEvent =
@@ -937,7 +937,7 @@ mod tests {
     /// A negative timestamp (Kafka's -1: none), in any spelling
     /// `aws_lambda_events` would read were it not negative, is no error:
     /// both decoders read the event, the record has no timestamp, and
-    /// [`decode_event`]'s `KafkaEvent` carries the rest of it unchanged.
+    /// `decode_event`'s `KafkaEvent` carries the rest of it unchanged.
     #[test]
     fn a_negative_timestamp_is_a_record_without_one() {
         for ts in [

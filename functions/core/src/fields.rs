@@ -230,7 +230,7 @@ pub fn one_of(
 }
 
 /// A log timestamp as epoch milliseconds (UTC, sub-millisecond digits
-/// dropped): RFC 3339 text with a zone (see [`rfc3339_millis`]; ASCII white
+/// dropped): RFC 3339 text with a zone (see `rfc3339_millis`; ASCII white
 /// space around it is trimmed), or an integer of epoch milliseconds (see
 /// [`integer`]), within [2000-01-01, 2100-01-01). A non-integer number or a
 /// boolean is refused.

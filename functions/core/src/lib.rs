@@ -6,21 +6,23 @@
 //! [`handler`] ties them together for Lambda ([`lambda`]), `logpipe replay`
 //! and the local event source mapping. [`topics`] is the one place that
 //! maps topics to functions and tables.
+//!
+//! The in-process CQL node and the table dumps of the local tools live in
+//! the `logpipe-local` crate (`local/`), which the Lambda binaries do not
+//! link.
 
 #![forbid(unsafe_code)]
 
 pub mod batch;
 pub mod column;
 pub mod config;
-pub mod dump;
-#[cfg(feature = "embedded")]
-pub mod embedded;
 pub mod event;
 pub mod fields;
 pub mod handler;
 pub mod json;
 mod json_scan;
 pub mod lambda;
+pub mod log_types;
 pub mod logs;
 pub mod metrics;
 pub mod record;

@@ -1,22 +1,26 @@
-//! The three log kinds: their JSON fields, their rules, and the rows they
-//! become. Each `*_row` function is pure: a UTF-8 JSON document and the
-//! record's position in → a row ready to bind, or the reason it is refused.
+//! The three log kinds: their JSON fields and their rules. Validation is
+//! pure: each `*_log` function takes a UTF-8 JSON document to a typed log
+//! ([`crate::log_types`]: the log's fields, checked, with nothing of how
+//! they are stored), or to the reason it is refused, the first in the order
+//! of [`ReasonCode`]. [`crate::rows`] maps a typed log and the record's
+//! [`Position`] to its row; each `*_row` function (and [`to_row`]) does
+//! both steps in one call.
 
-use crate::column::{Optional, Text};
-use scylla::value::{CqlDate, CqlTimestamp};
+use crate::column::Text;
 use serde::Deserialize;
 
 use crate::fields::{self, optional, required};
 use crate::json::Json;
 use crate::json_scan::{FieldsRead, Names, Scanner};
+use crate::log_types::{ActivityLog, AuthLog, Device, Geo, SessionLog};
 use crate::reason::{ReasonCode, Rejection};
 use crate::record::write_time_micros;
 use crate::topics::LogKind;
 
-pub use crate::rows::{ActivityRow, AuthRow, LogRow, SessionRow};
+pub use crate::rows::{day_of, ActivityRow, AuthRow, LogRow, SessionRow};
 
 mod nested;
-use nested::{metadata, Device, Geo, Metadata};
+use nested::{metadata, DeviceField, GeoField, Metadata};
 
 /// Accepted `event_type` values of auth logs.
 pub const AUTH_EVENT_TYPES: &[&str] = &[
@@ -76,7 +80,8 @@ pub fn columns(kind: LogKind) -> &'static [&'static str] {
     crate::table::of(kind).columns
 }
 
-/// Validates one UTF-8 JSON document as a log of `kind`.
+/// Validates one UTF-8 JSON document as a log of `kind`, and maps it to
+/// its row.
 pub fn to_row(kind: LogKind, text: &str, at: Position) -> Result<LogRow, Rejection> {
     to_row_with(kind, text, at, Reader::Fast)
 }
@@ -91,9 +96,13 @@ pub fn to_row_by_reference(kind: LogKind, text: &str, at: Position) -> Result<Lo
 
 fn to_row_with(kind: LogKind, text: &str, at: Position, by: Reader) -> Result<LogRow, Rejection> {
     match kind {
-        LogKind::Auth => auth_row_with(text, at, by).map(LogRow::Auth),
-        LogKind::Session => session_row_with(text, at, by).map(LogRow::Session),
-        LogKind::Activity => activity_row_with(text, at, by).map(LogRow::Activity),
+        LogKind::Auth => auth_log_with(text, by).map(|log| LogRow::Auth(AuthRow::new(log, at))),
+        LogKind::Session => {
+            session_log_with(text, by).map(|log| LogRow::Session(SessionRow::new(log, at)))
+        }
+        LogKind::Activity => {
+            activity_log_with(text, by).map(|log| LogRow::Activity(ActivityRow::new(log, at)))
+        }
     }
 }
 
@@ -222,27 +231,12 @@ fn invalid_json(e: impl std::fmt::Display) -> Rejection {
     )
 }
 
-fn time_and_day(value: Option<Json<'_>>) -> Result<(CqlTimestamp, CqlDate), Rejection> {
-    let ms = fields::timestamp("timestamp", required("timestamp", value)?)?;
-    Ok((CqlTimestamp(ms), day_of(ms)))
-}
-
-/// The UTC day of an epoch-millisecond time, as a CQL `date`.
-pub fn day_of(ms: i64) -> CqlDate {
-    let days = ms.div_euclid(86_400_000);
-    CqlDate((days + (1i64 << 31)) as u32)
-}
-
-fn unset_if_none<T>(v: Option<T>) -> Optional<T> {
-    Optional(v)
-}
-
 /// Applies `check` to an optional field.
 fn opt<'a, T>(
     value: Option<Json<'a>>,
     check: impl FnOnce(Json<'a>) -> Result<T, Rejection>,
-) -> Result<Optional<T>, Rejection> {
-    optional(value).map(check).transpose().map(unset_if_none)
+) -> Result<Option<T>, Rejection> {
+    optional(value).map(check).transpose()
 }
 
 log_fields!(AuthFields {
@@ -255,20 +249,25 @@ log_fields!(AuthFields {
     auth_method: Json,
     failure_reason: Json,
     user_agent: Json,
-    geo: Geo,
+    geo: GeoField,
 });
 
 /// Validates an auth log.
-pub fn auth_row(text: &str, at: Position) -> Result<AuthRow, Rejection> {
-    auth_row_with(text, at, Reader::Fast)
+pub fn auth_log(text: &str) -> Result<AuthLog, Rejection> {
+    auth_log_with(text, Reader::Fast)
 }
 
-fn auth_row_with(text: &str, at: Position, by: Reader) -> Result<AuthRow, Rejection> {
+/// Validates an auth log and maps it to its row.
+pub fn auth_row(text: &str, at: Position) -> Result<AuthRow, Rejection> {
+    auth_log(text).map(|log| AuthRow::new(log, at))
+}
+
+fn auth_log_with(text: &str, by: Reader) -> Result<AuthLog, Rejection> {
     let mut f = AuthFields::default();
     read_object(text, &mut f, by)?;
     let event_id = fields::uuid("event_id", required("event_id", f.event_id)?)?;
     let user_id = fields::user_id(f.user_id)?;
-    let (event_time, day) = time_and_day(f.timestamp)?;
+    let timestamp = fields::timestamp("timestamp", required("timestamp", f.timestamp)?)?;
     let event_type = fields::one_of(
         "event_type",
         required("event_type", f.event_type)?,
@@ -285,31 +284,26 @@ fn auth_row_with(text: &str, at: Position, by: Reader) -> Result<AuthRow, Reject
     let user_agent = opt(f.user_agent, |v| {
         fields::truncated_string("user_agent", v, MAX_USER_AGENT_BYTES)
     })?;
-    let (country, city) = match f.geo {
-        None => (Optional(None), Optional(None)),
+    let geo = match f.geo {
+        None => None,
         Some(geo) => {
             let [country, city, _] = geo.members("geo")?;
             let country = opt(country, |v| fields::country("geo.country", v))?;
             let city = opt(city, |v| fields::string("geo.city", v).map(Text::from))?;
-            (country, city)
+            Some(Geo { country, city })
         }
     };
-    Ok(AuthRow {
-        user_id,
-        day,
-        event_time,
+    Ok(AuthLog {
         event_id,
+        user_id,
+        timestamp,
         event_type,
         success,
         ip_address,
         auth_method,
         failure_reason,
         user_agent,
-        country,
-        city,
-        source_partition: at.partition,
-        source_offset: at.offset,
-        write_time: at.write_time(event_time.0),
+        geo,
     })
 }
 
@@ -319,30 +313,35 @@ log_fields!(SessionFields {
     timestamp: Json,
     event_type: Json,
     ip_address: Json,
-    device: Device,
+    device: DeviceField,
     duration_ms: Json,
     pages_viewed: Json,
 });
 
 /// Validates a session log.
-pub fn session_row(text: &str, at: Position) -> Result<SessionRow, Rejection> {
-    session_row_with(text, at, Reader::Fast)
+pub fn session_log(text: &str) -> Result<SessionLog, Rejection> {
+    session_log_with(text, Reader::Fast)
 }
 
-fn session_row_with(text: &str, at: Position, by: Reader) -> Result<SessionRow, Rejection> {
+/// Validates a session log and maps it to its row.
+pub fn session_row(text: &str, at: Position) -> Result<SessionRow, Rejection> {
+    session_log(text).map(|log| SessionRow::new(log, at))
+}
+
+fn session_log_with(text: &str, by: Reader) -> Result<SessionLog, Rejection> {
     let mut f = SessionFields::default();
     read_object(text, &mut f, by)?;
     let session_id = fields::uuid("session_id", required("session_id", f.session_id)?)?;
     let user_id = fields::user_id(f.user_id)?;
-    let (event_time, day) = time_and_day(f.timestamp)?;
+    let timestamp = fields::timestamp("timestamp", required("timestamp", f.timestamp)?)?;
     let event_type = fields::one_of(
         "event_type",
         required("event_type", f.event_type)?,
         SESSION_EVENT_TYPES,
     )?;
     let ip_address = opt(f.ip_address, |v| fields::ip_address("ip_address", v))?;
-    let (device_type, os, browser) = match f.device {
-        None => (Optional(None), Optional(None), Optional(None)),
+    let device = match f.device {
+        None => None,
         Some(device) => {
             let [device_type, os, browser] = device.members("device")?;
             let device_type = opt(device_type, |v| {
@@ -352,7 +351,11 @@ fn session_row_with(text: &str, at: Position, by: Reader) -> Result<SessionRow, 
             let browser = opt(browser, |v| {
                 fields::string("device.browser", v).map(Text::from)
             })?;
-            (device_type, os, browser)
+            Some(Device {
+                device_type,
+                os,
+                browser,
+            })
         }
     };
     let duration_ms = opt(f.duration_ms, |v| {
@@ -361,21 +364,15 @@ fn session_row_with(text: &str, at: Position, by: Reader) -> Result<SessionRow, 
     let pages_viewed = opt(f.pages_viewed, |v| {
         fields::integer("pages_viewed", v, 0, MAX_PAGES_VIEWED).map(|n| n as i32)
     })?;
-    Ok(SessionRow {
-        user_id,
-        day,
-        event_time,
+    Ok(SessionLog {
         session_id,
+        user_id,
+        timestamp,
         event_type,
         ip_address,
-        device_type,
-        os,
-        browser,
+        device,
         duration_ms,
         pages_viewed,
-        source_partition: at.partition,
-        source_offset: at.offset,
-        write_time: at.write_time(event_time.0),
     })
 }
 
@@ -391,17 +388,22 @@ log_fields!(ActivityFields {
 });
 
 /// Validates an activity log.
-pub fn activity_row(text: &str, at: Position) -> Result<ActivityRow, Rejection> {
-    activity_row_with(text, at, Reader::Fast)
+pub fn activity_log(text: &str) -> Result<ActivityLog, Rejection> {
+    activity_log_with(text, Reader::Fast)
 }
 
-fn activity_row_with(text: &str, at: Position, by: Reader) -> Result<ActivityRow, Rejection> {
+/// Validates an activity log and maps it to its row.
+pub fn activity_row(text: &str, at: Position) -> Result<ActivityRow, Rejection> {
+    activity_log(text).map(|log| ActivityRow::new(log, at))
+}
+
+fn activity_log_with(text: &str, by: Reader) -> Result<ActivityLog, Rejection> {
     let mut f = ActivityFields::default();
     read_object(text, &mut f, by)?;
     let event_id = fields::uuid("event_id", required("event_id", f.event_id)?)?;
     let user_id = fields::user_id(f.user_id)?;
     let session_id = opt(f.session_id, |v| fields::uuid("session_id", v))?;
-    let (event_time, day) = time_and_day(f.timestamp)?;
+    let timestamp = fields::timestamp("timestamp", required("timestamp", f.timestamp)?)?;
     let action = fields::one_of("action", required("action", f.action)?, ACTIONS)?;
     let resource = Text::from(fields::bounded_string(
         "resource",
@@ -412,20 +414,16 @@ fn activity_row_with(text: &str, at: Position, by: Reader) -> Result<ActivityRow
     let duration_ms = opt(f.duration_ms, |v| {
         fields::integer("duration_ms", v, 0, MAX_ACTIVITY_DURATION_MS)
     })?;
-    let metadata = unset_if_none(f.metadata.map(metadata).transpose()?);
-    Ok(ActivityRow {
-        user_id,
-        day,
-        event_time,
+    let metadata = f.metadata.map(metadata).transpose()?;
+    Ok(ActivityLog {
         event_id,
+        user_id,
         session_id,
+        timestamp,
         action,
         resource,
         duration_ms,
         metadata,
-        source_partition: at.partition,
-        source_offset: at.offset,
-        write_time: at.write_time(event_time.0),
     })
 }
 
@@ -461,6 +459,45 @@ mod tests {
             timestamp_ms: None,
         };
         to_row(kind, &format!("{{{required},{more}}}"), at)
+    }
+
+    /// Validation alone gives the log's fields as the log has them: its
+    /// time in epoch milliseconds, `geo` and `device` as objects, no
+    /// storage columns. Each `*_row` is that log mapped at the position.
+    #[test]
+    fn validation_makes_typed_logs_that_map_to_rows() {
+        let at = Position {
+            partition: 2,
+            offset: 1_007,
+            timestamp_ms: None,
+        };
+        let auth = auth_log(AUTH).unwrap();
+        assert_eq!(auth.timestamp, 1_795_615_200_123);
+        assert_eq!(
+            auth.geo,
+            Some(Geo {
+                country: Some("DE"),
+                city: Some("Köln".into()),
+            })
+        );
+        assert_eq!(auth_row(AUTH, at), Ok(AuthRow::new(auth, at)));
+        let session = session_log(SESSION).unwrap();
+        assert_eq!(
+            session.device,
+            Some(Device {
+                device_type: Some("mobile"),
+                os: Some("iOS".into()),
+                browser: None,
+            })
+        );
+        assert_eq!(session_row(SESSION, at), Ok(SessionRow::new(session, at)));
+        let activity = activity_log(ACTIVITY).unwrap();
+        assert_eq!(activity.timestamp, 1_795_615_200_000);
+        assert_eq!(activity.metadata.as_ref().map(|m| m.len()), Some(5));
+        assert_eq!(
+            activity_row(ACTIVITY, at),
+            Ok(ActivityRow::new(activity, at))
+        );
     }
 
     /// Every kind's row carries the write time of its record: the Kafka

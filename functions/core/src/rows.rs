@@ -1,7 +1,12 @@
 //! What is stored: one struct a table, its fields the table's columns
 //! (the driver binds them by name), and [`Row`], which ties each to its
-//! table description in [`crate::table`]. Validation (`logs`, `record`)
-//! makes these; the sink writes them.
+//! table description in [`crate::table`]. Validation ([`crate::logs`])
+//! makes typed logs ([`crate::log_types`]); `AuthRow::new` and the others
+//! map a typed log and its record's [`Position`] to a row, adding what only
+//! storage needs: the `day` partition, the source partition and offset, and
+//! the write time. The mappings are inlined where a log is validated, so
+//! a row is built in place of its log, its strings moved, never copied.
+//! `record` makes dead letters; the sink writes them all.
 
 use std::net::IpAddr;
 
@@ -10,6 +15,8 @@ use scylla::SerializeRow;
 use uuid::Uuid;
 
 use crate::column::{Optional, Text, TextMap};
+use crate::log_types::{ActivityLog, AuthLog, Device, Geo, SessionLog};
+use crate::logs::Position;
 use crate::table::{Table, ACTIVITY_LOGS, AUTH_LOGS, DEAD_LETTERS, SESSION_LOGS};
 use crate::topics::LogKind;
 
@@ -76,6 +83,87 @@ pub struct ActivityRow {
     /// `USING TIMESTAMP`, not a column.
     #[scylla(skip)]
     pub write_time: i64,
+}
+
+impl AuthRow {
+    /// The row of `log`, read at `at`.
+    #[inline]
+    pub fn new(log: AuthLog, at: Position) -> Self {
+        let Geo { country, city } = log.geo.unwrap_or_default();
+        AuthRow {
+            user_id: log.user_id,
+            day: day_of(log.timestamp),
+            event_time: CqlTimestamp(log.timestamp),
+            event_id: log.event_id,
+            event_type: log.event_type,
+            success: log.success,
+            ip_address: log.ip_address,
+            auth_method: Optional(log.auth_method),
+            failure_reason: Optional(log.failure_reason),
+            user_agent: Optional(log.user_agent),
+            country: Optional(country),
+            city: Optional(city),
+            source_partition: at.partition,
+            source_offset: at.offset,
+            write_time: at.write_time(log.timestamp),
+        }
+    }
+}
+
+impl SessionRow {
+    /// The row of `log`, read at `at`.
+    #[inline]
+    pub fn new(log: SessionLog, at: Position) -> Self {
+        let Device {
+            device_type,
+            os,
+            browser,
+        } = log.device.unwrap_or_default();
+        SessionRow {
+            user_id: log.user_id,
+            day: day_of(log.timestamp),
+            event_time: CqlTimestamp(log.timestamp),
+            session_id: log.session_id,
+            event_type: log.event_type,
+            ip_address: Optional(log.ip_address),
+            device_type: Optional(device_type),
+            os: Optional(os),
+            browser: Optional(browser),
+            duration_ms: Optional(log.duration_ms),
+            pages_viewed: Optional(log.pages_viewed),
+            source_partition: at.partition,
+            source_offset: at.offset,
+            write_time: at.write_time(log.timestamp),
+        }
+    }
+}
+
+impl ActivityRow {
+    /// The row of `log`, read at `at`.
+    #[inline]
+    pub fn new(log: ActivityLog, at: Position) -> Self {
+        ActivityRow {
+            user_id: log.user_id,
+            day: day_of(log.timestamp),
+            event_time: CqlTimestamp(log.timestamp),
+            event_id: log.event_id,
+            session_id: Optional(log.session_id),
+            action: log.action,
+            resource: log.resource,
+            duration_ms: Optional(log.duration_ms),
+            metadata: Optional(log.metadata),
+            source_partition: at.partition,
+            source_offset: at.offset,
+            write_time: at.write_time(log.timestamp),
+        }
+    }
+}
+
+/// The UTC day of an epoch-millisecond time, as a CQL `date`: the `day`
+/// partition of log rows and dead letters.
+pub fn day_of(ms: i64) -> CqlDate {
+    let days = ms.div_euclid(86_400_000);
+    CqlDate((days + (1i64 << 31)) as u32)
 }
 
 /// A validated log of any kind, ready to insert.
@@ -162,5 +250,46 @@ impl Row for DeadLetterRow {
     const TABLE: &'static Table = &DEAD_LETTERS;
     fn write_time(&self) -> i64 {
         self.write_time
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row holds its log's fields, the day of the log's time, and its
+    /// record's position and write time; a log without `geo` fills the
+    /// columns as one with an empty `geo` does.
+    #[test]
+    fn a_row_is_its_log_at_its_position() {
+        let log = AuthLog {
+            event_id: Uuid::nil(),
+            user_id: "u".into(),
+            timestamp: 1_795_615_200_123,
+            event_type: "login",
+            success: true,
+            ip_address: IpAddr::from([10, 0, 0, 1]),
+            auth_method: None,
+            failure_reason: None,
+            user_agent: Some("curl/8".into()),
+            geo: None,
+        };
+        let at = Position {
+            partition: 3,
+            offset: 12_345,
+            timestamp_ms: Some(1_795_615_900_007),
+        };
+        let row = AuthRow::new(log.clone(), at);
+        assert_eq!(row.day, day_of(1_795_615_200_123));
+        assert_eq!(row.event_time, CqlTimestamp(1_795_615_200_123));
+        assert_eq!((row.source_partition, row.source_offset), (3, 12_345));
+        assert_eq!(row.write_time, 1_795_615_900_007_345);
+        assert_eq!(row.user_agent.0.as_deref(), Some("curl/8"));
+        assert_eq!((row.country.0, row.city.0.as_ref()), (None, None));
+        let empty_geo = AuthLog {
+            geo: Some(Geo::default()),
+            ..log
+        };
+        assert_eq!(AuthRow::new(empty_geo, at), row);
     }
 }

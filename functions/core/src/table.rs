@@ -2,7 +2,7 @@
 //! partition key, clustering columns and their order. Everything that
 //! speaks CQL follows from here: the `CREATE TABLE` statements
 //! (`schema`), the prepared inserts (`sink`), the primary-key reads of
-//! `dump`, and the column lists the tests check. `cassandra/schema.cql`,
+//! `logpipe_local::dump`, and the column lists the tests check. `cassandra/schema.cql`,
 //! the file users apply with `cqlsh -f`, is tested to say exactly the
 //! same, and the Keyspaces tables in Terraform are tested against that
 //! file.

@@ -23,6 +23,62 @@ fn record(value: Option<&str>) -> KafkaRecordRef<'_> {
     }
 }
 
+/// What every row keeps of its log and its record: the user, the log's
+/// time, the Kafka partition and offset, and the write time.
+fn common_columns(row: &LogRow) -> (&str, i64, i32, i64, i64) {
+    macro_rules! columns {
+        ($r:expr) => {
+            (
+                &*$r.user_id,
+                $r.event_time.0,
+                $r.source_partition,
+                $r.source_offset,
+                $r.write_time,
+            )
+        };
+    }
+    match row {
+        LogRow::Auth(r) => columns!(r),
+        LogRow::Session(r) => columns!(r),
+        LogRow::Activity(r) => columns!(r),
+    }
+}
+
+/// User ids the validators accept.
+const USER_IDS: &str = "[a-zA-Z0-9_-]{1,128}";
+
+/// Log times the validators accept, in ms: from 2000 to 2100.
+const LOG_TIMES_MS: std::ops::Range<i64> = 946_684_800_000..4_102_444_800_000;
+
+/// The row of the valid `log` of `kind` read at `partition` and `offset`
+/// with no Kafka timestamp, once its common columns are checked: the log's
+/// user and time, that place, and the log's own time as the write time
+/// (microseconds plus the offset's last three digits).
+fn valid_row(
+    kind: LogKind,
+    log: &serde_json::Value,
+    partition: i32,
+    offset: i64,
+) -> Result<LogRow, TestCaseError> {
+    let at = Position {
+        partition,
+        offset,
+        timestamp_ms: None,
+    };
+    let row = logs::to_row(kind, &log.to_string(), at)
+        .map_err(|e| TestCaseError::fail(format!("valid log refused: {e:?}")))?;
+    prop_assert_eq!(row.kind(), kind);
+    let (user, ms) = (
+        log["user_id"].as_str().unwrap_or_default(),
+        log["timestamp"].as_i64().unwrap_or_default(),
+    );
+    prop_assert_eq!(
+        common_columns(&row),
+        (user, ms, partition, offset, ms * 1000 + offset % 1000)
+    );
+    Ok(row)
+}
+
 fn kind_strategy() -> impl Strategy<Value = LogKind> {
     prop_oneof![
         Just(LogKind::Auth),
@@ -76,15 +132,14 @@ proptest! {
 
     #[test]
     fn valid_activity_logs_round_trip_to_rows(
-        user in "[a-zA-Z0-9_-]{1,128}",
-        ms in 946_684_800_000i64..4_102_444_800_000,
+        user in USER_IDS,
+        ms in LOG_TIMES_MS,
         action in prop::sample::select(logs::ACTIONS),
         resource in "/[a-z0-9/]{0,100}",
         duration in proptest::option::of(0i64..=86_400_000),
         metadata in proptest::collection::btree_map("[a-z]{1,8}", "[ -~]{0,16}", 0..6),
-        id in any::<u128>(),
+        event_id in any::<u128>().prop_map(uuid::Uuid::from_u128),
     ) {
-        let event_id = uuid::Uuid::from_u128(id);
         let mut log = serde_json::json!({
             "event_id": event_id.to_string(),
             "user_id": user,
@@ -96,35 +151,28 @@ proptest! {
         if let Some(d) = duration {
             log["duration_ms"] = d.into();
         }
-        let row = logs::to_row(LogKind::Activity, &log.to_string(), Position { partition: 3, offset: 9, timestamp_ms: None });
-        let Ok(LogRow::Activity(row)) = row else {
-            return Err(TestCaseError::fail(format!("valid log refused: {row:?}")));
+        let LogRow::Activity(row) = valid_row(LogKind::Activity, &log, 3, 9)? else {
+            unreachable!("valid_row checks the kind");
         };
-        prop_assert_eq!(row.user_id, user);
         prop_assert_eq!(row.event_id, event_id);
-        prop_assert_eq!(row.event_time.0, ms);
         prop_assert_eq!(row.action, action);
         prop_assert_eq!(row.resource, resource);
         prop_assert_eq!(row.duration_ms.0, duration);
         let metadata: BTreeMap<Text, Text> =
             metadata.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
         prop_assert_eq!(row.metadata.0, Some(metadata.into()));
-        prop_assert_eq!((row.source_partition, row.source_offset), (3, 9));
-        // No Kafka timestamp: the write time is the log's own time.
-        prop_assert_eq!(row.write_time, ms * 1000 + 9);
     }
 
     #[test]
     fn valid_auth_logs_round_trip_to_rows(
-        user in "[a-zA-Z0-9_-]{1,128}",
-        ms in 946_684_800_000i64..4_102_444_800_000,
+        user in USER_IDS,
+        ms in LOG_TIMES_MS,
         event_type in prop::sample::select(logs::AUTH_EVENT_TYPES),
         success in any::<bool>(),
         ip in any::<std::net::IpAddr>(),
         method in proptest::option::of(prop::sample::select(logs::AUTH_METHODS)),
-        id in any::<u128>(),
+        event_id in any::<u128>().prop_map(uuid::Uuid::from_u128),
     ) {
-        let event_id = uuid::Uuid::from_u128(id);
         let mut log = serde_json::json!({
             "event_id": event_id.to_string(),
             "user_id": user,
@@ -136,31 +184,25 @@ proptest! {
         if let Some(m) = method {
             log["auth_method"] = m.into();
         }
-        let row = logs::to_row(LogKind::Auth, &log.to_string(), Position { partition: 1, offset: 2, timestamp_ms: None });
-        let Ok(LogRow::Auth(row)) = row else {
-            return Err(TestCaseError::fail(format!("valid log refused: {row:?}")));
+        let LogRow::Auth(row) = valid_row(LogKind::Auth, &log, 1, 2)? else {
+            unreachable!("valid_row checks the kind");
         };
-        prop_assert_eq!(row.user_id, user);
         prop_assert_eq!(row.event_id, event_id);
-        prop_assert_eq!(row.event_time.0, ms);
         prop_assert_eq!(row.event_type, event_type);
         prop_assert_eq!(row.success, success);
         prop_assert_eq!(row.ip_address, ip);
         prop_assert_eq!(row.auth_method.0, method);
-        prop_assert_eq!((row.source_partition, row.source_offset), (1, 2));
-        prop_assert_eq!(row.write_time, ms * 1000 + 2);
     }
 
     #[test]
     fn valid_session_logs_round_trip_to_rows(
-        user in "[a-zA-Z0-9_-]{1,128}",
-        ms in 946_684_800_000i64..4_102_444_800_000,
+        user in USER_IDS,
+        ms in LOG_TIMES_MS,
         event_type in prop::sample::select(logs::SESSION_EVENT_TYPES),
         duration in proptest::option::of(0i64..=logs::MAX_SESSION_DURATION_MS),
         pages in proptest::option::of(0i64..=logs::MAX_PAGES_VIEWED),
-        id in any::<u128>(),
+        session_id in any::<u128>().prop_map(uuid::Uuid::from_u128),
     ) {
-        let session_id = uuid::Uuid::from_u128(id);
         let mut log = serde_json::json!({
             "session_id": session_id.to_string().to_uppercase(),
             "user_id": user,
@@ -173,18 +215,13 @@ proptest! {
         if let Some(p) = pages {
             log["pages_viewed"] = p.into();
         }
-        let row = logs::to_row(LogKind::Session, &log.to_string(), Position { partition: 0, offset: 5, timestamp_ms: None });
-        let Ok(LogRow::Session(row)) = row else {
-            return Err(TestCaseError::fail(format!("valid log refused: {row:?}")));
+        let LogRow::Session(row) = valid_row(LogKind::Session, &log, 0, 5)? else {
+            unreachable!("valid_row checks the kind");
         };
-        prop_assert_eq!(row.user_id, user);
         prop_assert_eq!(row.session_id, session_id);
-        prop_assert_eq!(row.event_time.0, ms);
         prop_assert_eq!(row.event_type, event_type);
         prop_assert_eq!(row.duration_ms.0, duration);
         prop_assert_eq!(row.pages_viewed.0.map(i64::from), pages);
-        prop_assert_eq!((row.source_partition, row.source_offset), (0, 5));
-        prop_assert_eq!(row.write_time, ms * 1000 + 5);
     }
 
     /// Any record's row or dead letter carries the write time of the

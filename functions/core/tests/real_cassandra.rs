@@ -1,4 +1,4 @@
-//! The sink and the dumps against a real Apache Cassandra 5: the node of
+//! The sink against a real Apache Cassandra 5: the node of
 //! the test run (`LOGPIPE_TEST_CASSANDRA`, set by `make test`), or one that
 //! testkit starts for this binary. Each test works in a keyspace of its own
 //! and drops it.
@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use logpipe_core::batch::{process_payload, ProcessedBatch, Router};
-use logpipe_core::dump;
 use logpipe_core::logs::LogRow;
 use logpipe_core::record::{encode_base64, DEAD_LETTER_COLUMNS};
 use logpipe_core::schema;
@@ -225,47 +224,5 @@ async fn the_ttl_is_bound() {
     assert_eq!((offset, write_time), (5, 1_795_615_900_001_005));
     let ttl = ttl.expect("a TTL");
     assert!((3_500..=3_600).contains(&ttl), "{ttl}");
-    ks.drop().await;
-}
-
-/// A table of more rows than one page (and more than the embedded node's
-/// 4,999-row scans) dumps whole, sorted by primary key.
-#[tokio::test]
-async fn a_dump_of_more_than_5000_rows_is_complete() {
-    let ks = Keyspace::new(0).await;
-    let sink = ks.sink().await;
-    let times: Vec<String> = (0..6_500i64)
-        .map(|i| (1_795_615_200_000 + i * 40_000).to_string())
-        .collect();
-    let records: Vec<(i64, &str, &str)> = times
-        .iter()
-        .enumerate()
-        .rev()
-        .map(|(i, t)| (i as i64, t.as_str(), "JSUl"))
-        .collect();
-    let b = batch(&records);
-    sink.store(&b).await.unwrap();
-    let table = schema::tables()
-        .into_iter()
-        .find(|t| t.table == DEAD_LETTER_TABLE)
-        .unwrap();
-    // No known partitions: the paged scan alone finds every row.
-    let rows = dump::dump_table(&ks.session, &ks.config.keyspace, &table, &[])
-        .await
-        .unwrap();
-    assert_eq!(rows.len(), 6_500);
-    let keys: Vec<(String, i64)> = rows
-        .iter()
-        .map(|r| {
-            (
-                r["day"].as_str().unwrap().to_owned(),
-                r["offset"].as_i64().unwrap(),
-            )
-        })
-        .collect();
-    let mut sorted = keys.clone();
-    sorted.sort();
-    assert_eq!(keys, sorted);
-    assert_eq!(keys.first().unwrap(), &("2026-11-25".to_owned(), 0));
     ks.drop().await;
 }

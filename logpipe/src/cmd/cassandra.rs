@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use logpipe_core::embedded::EmbeddedCassandra;
 use logpipe_core::sink::connect_session;
 use logpipe_core::topics::DEFAULT_KEYSPACE;
 use logpipe_core::SinkConfig;
+use logpipe_local::embedded::EmbeddedCassandra;
 
 #[derive(Args, Debug)]
 pub struct CassandraArgs {

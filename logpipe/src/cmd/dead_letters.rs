@@ -25,8 +25,8 @@ use base64::Engine;
 use clap::{ArgGroup, Args, Subcommand};
 use log_generator::flags::parse_key_value;
 use log_generator::KafkaSecurity;
-use logpipe_core::dump::{format_date, format_timestamp};
 use logpipe_core::topics::DEFAULT_KEYSPACE;
+use logpipe_local::dump::{format_date, format_timestamp};
 use serde::Serialize;
 use serde_json::{json, Value};
 

@@ -26,10 +26,10 @@ use log_generator::{
     produce_with, Backlog, EventVariant, KafkaSecurity, ProduceConfig, RunControl,
     DEFAULT_CLUSTER_ARN,
 };
-use logpipe_core::dump::{self, JsonRow, PartitionKey};
 use logpipe_core::sink::CassandraSink;
 use logpipe_core::topics::DEFAULT_KEYSPACE;
 use logpipe_core::{Function, LogKind, Router};
+use logpipe_local::dump::{self, JsonRow, PartitionKey};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
 use scylla::client::session::Session;

@@ -17,9 +17,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use logpipe_core::batch::{process_payload, ProcessedBatch, TopicCounts};
-use logpipe_core::dump::{self, PartitionKey};
 use logpipe_core::topics::DEFAULT_KEYSPACE;
 use logpipe_core::{Function, LogKind, Router};
+use logpipe_local::dump::{self, PartitionKey};
 use serde::Serialize;
 
 use crate::storage::{self, Target};

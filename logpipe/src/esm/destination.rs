@@ -89,7 +89,7 @@ pub struct FailedBatch<'a> {
 }
 
 fn format_ms(ms: i64) -> String {
-    logpipe_core::dump::format_timestamp(ms)
+    logpipe_local::dump::format_timestamp(ms)
 }
 
 impl InvocationRecord {

@@ -21,8 +21,8 @@ use aws_config::retry::RetryConfig;
 use aws_sdk_lambda::config::timeout::TimeoutConfig;
 use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_lambda::primitives::Blob;
-use logpipe_core::dump::{self, PartitionKey};
 use logpipe_core::{BatchSummary, Function};
+use logpipe_local::dump::{self, PartitionKey};
 
 use super::destination::ResponseContext;
 use crate::lock;

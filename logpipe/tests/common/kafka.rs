@@ -10,10 +10,10 @@
 //!   test works in: the pipeline's defaults ([`Scope::default`], for the
 //!   mock cluster and the embedded CQL node), or names of its own
 //!   ([`Scope::unique`]) on servers other tests share.
-//! - Records: [`produce`] / [`produce_and_learn`] (and their `_in`
-//!   variants, in a scope) send generated records (bad ones among them)
-//!   and return the [`Truth`]: what the pipeline must make of each Kafka
-//!   place (topic, partition, offset).
+//! - Records: [`produce`] (and [`produce_in`], in a scope) sends generated
+//!   records (bad ones among them) and returns the [`Truth`]: what the
+//!   pipeline must make of each Kafka place (topic, partition, offset);
+//!   [`learn_runs`] learns it for records something else produced.
 //! - Reading back: [`read_topic`], [`end_offsets`], [`committed_offsets`];
 //!   [`read_stored`] reads the four tables into a [`Stored`], which
 //!   [`assert_stored_matches`] compares with the truth;
@@ -27,7 +27,7 @@
 //! reads as a list of steps.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use log_generator::{
@@ -41,7 +41,9 @@ use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use scylla::client::session::Session;
 use scylla::value::{CqlValue, Row};
 
-use super::{spawn_logpipe, KillOnDrop};
+use logpipe_testkit::{collect_lines, Kafka, KafkaOptions, KillOnDrop};
+
+use super::spawn_logpipe;
 
 /// A record's place: topic, partition, offset.
 pub type Place = (String, i32, i64);
@@ -78,7 +80,7 @@ pub fn start_logpipe_kafka(partitions: i32) -> (KillOnDrop, String) {
         &partitions,
     ]);
     // Its stderr is not read: keep the pipe from filling.
-    let (_stderr, _) = super::collect_lines(kafka.child.stderr.take().unwrap());
+    let (_stderr, _) = collect_lines(kafka.child.stderr.take().unwrap());
     let mut line = String::new();
     std::io::BufReader::new(kafka.child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -89,6 +91,15 @@ pub fn start_logpipe_kafka(partitions: i32) -> (KillOnDrop, String) {
         .unwrap_or_else(|| panic!("logpipe kafka did not report its address: {line:?}"))
         .to_owned();
     (kafka, addr)
+}
+
+/// Starts an Apache Kafka of the test's own with `options` (a test that
+/// kills or replaces its broker), on a blocking thread: the start takes
+/// seconds. Panics with the server's log tail when it does not start.
+pub async fn own_kafka(options: KafkaOptions) -> Kafka {
+    tokio::task::spawn_blocking(move || Kafka::start(options).unwrap_or_else(|e| panic!("{e}")))
+        .await
+        .expect("the starting thread")
 }
 
 /// The shared real Kafka and Cassandra of this test run
@@ -294,88 +305,40 @@ pub struct Run {
     pub invalid_ratio: f64,
 }
 
-/// Produces `per_topic` generated records to each of `kinds`' default
-/// topics at `bootstrap` (a fraction `invalid_ratio` of them bad, seed
-/// `seed`), then [`learn`]s what the pipeline must make of each.
-/// The topics must be empty before: they are read from the beginning.
-pub fn produce_and_learn(
-    bootstrap: &str,
-    kinds: &[LogKind],
-    per_topic: u64,
-    seed: u64,
-    invalid_ratio: f64,
-) -> Truth {
-    produce_and_learn_in(
-        &Scope::default(),
-        bootstrap,
-        kinds,
-        per_topic,
-        seed,
-        invalid_ratio,
-    )
-}
-
-/// [`produce_and_learn`] to the scope's topics.
-pub fn produce_and_learn_in(
-    scope: &Scope,
-    bootstrap: &str,
-    kinds: &[LogKind],
-    per_topic: u64,
-    seed: u64,
-    invalid_ratio: f64,
-) -> Truth {
-    produce_only_in(scope, bootstrap, kinds, per_topic, seed, invalid_ratio);
-    learn_in(scope, bootstrap, kinds, per_topic, seed, invalid_ratio)
-}
-
-/// Reads the first `per_topic` records of each of `kinds`' default topics
-/// back and learns, from the generator's own record stream (same seed and
-/// ratio, default settings otherwise), what the pipeline must make of each
-/// place. Panics when a record was not generated or one generated record
-/// is not in the topics. For records produced by someone else: `logpipe
-/// generate`, `logpipe demo`.
-pub fn learn(
-    bootstrap: &str,
-    kinds: &[LogKind],
-    per_topic: u64,
-    seed: u64,
-    invalid_ratio: f64,
-) -> Truth {
-    learn_in(
-        &Scope::default(),
-        bootstrap,
-        kinds,
-        per_topic,
-        seed,
-        invalid_ratio,
-    )
-}
-
-/// [`learn`] from the scope's topics.
-pub fn learn_in(
-    scope: &Scope,
-    bootstrap: &str,
-    kinds: &[LogKind],
-    per_topic: u64,
-    seed: u64,
-    invalid_ratio: f64,
-) -> Truth {
-    learn_runs(
-        scope,
-        bootstrap,
-        kinds,
-        &[Run {
+impl Run {
+    /// `per_topic` records a topic from `seed`, a fraction `invalid_ratio`
+    /// of them bad.
+    pub const fn new(per_topic: u64, seed: u64, invalid_ratio: f64) -> Run {
+        Run {
             per_topic,
             seed,
             invalid_ratio,
-        }],
-    )
+        }
+    }
 }
 
-/// [`learn_in`] for topics that several generator runs produced to, one
-/// after the other: reads all their records back and matches each with
-/// the record one of the runs made.
-pub fn learn_runs(scope: &Scope, bootstrap: &str, kinds: &[LogKind], runs: &[Run]) -> Truth {
+/// Reads the records of each of `kinds`' topics of the scope back and
+/// learns, from the generator's own record stream for each of `runs` (same
+/// seed and ratio, default settings otherwise), what the pipeline must make
+/// of each place; the runs produced to the topics one after the other.
+/// Panics when a record was not generated or one generated record is not
+/// in the topics. For records produced by someone else (`logpipe
+/// generate`, `logpipe demo`) or by several runs. On a blocking thread, as
+/// every helper here that talks to Kafka from an async test.
+pub async fn learn_runs(scope: &Scope, bootstrap: &str, kinds: &[LogKind], runs: &[Run]) -> Truth {
+    let (scope, bootstrap, kinds, runs) = (
+        scope.clone(),
+        bootstrap.to_owned(),
+        kinds.to_vec(),
+        runs.to_vec(),
+    );
+    tokio::task::spawn_blocking(move || learn_blocking(&scope, &bootstrap, &kinds, &runs))
+        .await
+        .expect("the reading thread")
+}
+
+/// [`learn_runs`] on the caller's thread.
+fn learn_blocking(scope: &Scope, bootstrap: &str, kinds: &[LogKind], runs: &[Run]) -> Truth {
     type Sent = (String, Vec<u8>, Vec<u8>);
     let mut expected: HashMap<Sent, Vec<Expected>> = HashMap::new();
     let mut per_topic = 0;
@@ -434,40 +397,23 @@ pub fn learn_runs(scope: &Scope, bootstrap: &str, kinds: &[LogKind], runs: &[Run
     truth
 }
 
-/// [`produce_and_learn`] on a blocking thread, for async tests (an
-/// in-process CQL node on the test's runtime keeps serving meanwhile).
-pub async fn produce(
-    bootstrap: &str,
-    kinds: &[LogKind],
-    per_topic: u64,
-    seed: u64,
-    invalid_ratio: f64,
-) -> Truth {
-    produce_in(
-        &Scope::default(),
-        bootstrap,
-        kinds,
-        per_topic,
-        seed,
-        invalid_ratio,
-    )
-    .await
+/// Produces `run` to each of `kinds`' default topics at `bootstrap`, then
+/// [`learn_runs`] what the pipeline must make of each record; on a blocking
+/// thread, for async tests (an in-process CQL node on the test's runtime
+/// keeps serving meanwhile). The topics must be empty before: they are read
+/// from the beginning.
+pub async fn produce(bootstrap: &str, kinds: &[LogKind], run: Run) -> Truth {
+    produce_in(&Scope::default(), bootstrap, kinds, run).await
 }
 
 /// [`produce`] to the scope's topics.
-pub async fn produce_in(
-    scope: &Scope,
-    bootstrap: &str,
-    kinds: &[LogKind],
-    per_topic: u64,
-    seed: u64,
-    invalid_ratio: f64,
-) -> Truth {
+pub async fn produce_in(scope: &Scope, bootstrap: &str, kinds: &[LogKind], run: Run) -> Truth {
     let bootstrap = bootstrap.to_owned();
     let kinds = kinds.to_vec();
     let scope = scope.clone();
     tokio::task::spawn_blocking(move || {
-        produce_and_learn_in(&scope, &bootstrap, &kinds, per_topic, seed, invalid_ratio)
+        produce_blocking(&scope, &bootstrap, &kinds, run);
+        learn_blocking(&scope, &bootstrap, &kinds, &[run])
     })
     .await
     .expect("the producing thread")
@@ -476,26 +422,28 @@ pub async fn produce_in(
 /// Produces `per_topic` generated records (seed `seed`, all valid) to each
 /// of `kinds`' topics without learning their places: for topics a test
 /// only counts (records after a timestamp, say).
-pub fn produce_only(bootstrap: &str, kinds: &[LogKind], per_topic: u64, seed: u64) {
-    produce_only_in(&Scope::default(), bootstrap, kinds, per_topic, seed, 0.0);
+pub async fn produce_only(bootstrap: &str, kinds: &[LogKind], per_topic: u64, seed: u64) {
+    let run = Run::new(per_topic, seed, 0.0);
+    produce_only_in(&Scope::default(), bootstrap, kinds, run).await;
 }
 
-/// Produces `per_topic` generated records (a fraction `invalid_ratio`
-/// bad) to each of `kinds`' topics of the scope, without learning them.
-pub fn produce_only_in(
-    scope: &Scope,
-    bootstrap: &str,
-    kinds: &[LogKind],
-    per_topic: u64,
-    seed: u64,
-    invalid_ratio: f64,
-) {
-    let mut config = ProduceConfig::new(bootstrap, per_topic, seed, invalid_ratio);
+/// Produces `run` to each of `kinds`' topics of the scope, without
+/// learning the records; on a blocking thread.
+pub async fn produce_only_in(scope: &Scope, bootstrap: &str, kinds: &[LogKind], run: Run) {
+    let (scope, bootstrap, kinds) = (scope.clone(), bootstrap.to_owned(), kinds.to_vec());
+    tokio::task::spawn_blocking(move || produce_blocking(&scope, &bootstrap, &kinds, run))
+        .await
+        .expect("the producing thread");
+}
+
+/// [`produce_only_in`] on the caller's thread.
+fn produce_blocking(scope: &Scope, bootstrap: &str, kinds: &[LogKind], run: Run) {
+    let mut config = ProduceConfig::new(bootstrap, run.per_topic, run.seed, run.invalid_ratio);
     config.generator.kinds = kinds.to_vec();
     config.generator.topics = scope.topic_names();
     let summary = log_generator::produce(&config).expect("the generator produces");
     assert!(summary.is_complete(), "failed deliveries: {summary:?}");
-    assert_eq!(summary.produced, per_topic * kinds.len() as u64);
+    assert_eq!(summary.produced, run.per_topic * kinds.len() as u64);
 }
 
 // ---------------------------------------------------------------------------
@@ -888,7 +836,7 @@ pub fn assert_stored_matches(stored: &Stored, truth: &Truth) {
 /// An in-process CQL node with the schema applied, on a free loopback
 /// port, and its address. The node serves as long as the returned value
 /// lives (on the test's runtime: use a multi-thread runtime).
-pub async fn cql_node() -> (logpipe_core::embedded::EmbeddedCassandra, String) {
+pub async fn cql_node() -> (logpipe_local::embedded::EmbeddedCassandra, String) {
     cql_node_on(std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await
 }
 
@@ -896,8 +844,8 @@ pub async fn cql_node() -> (logpipe_core::embedded::EmbeddedCassandra, String) {
 /// clients were told where it will be (a storage outage that ends).
 pub async fn cql_node_on(
     listen: std::net::SocketAddr,
-) -> (logpipe_core::embedded::EmbeddedCassandra, String) {
-    let node = logpipe_core::embedded::EmbeddedCassandra::start(listen)
+) -> (logpipe_local::embedded::EmbeddedCassandra, String) {
+    let node = logpipe_local::embedded::EmbeddedCassandra::start(listen)
         .unwrap_or_else(|e| panic!("the CQL node cannot listen on {listen}: {e}"));
     let addr = node.addr().to_string();
     let session = logpipe_core::sink::connect_session(&logpipe_core::SinkConfig::local(&addr))
@@ -962,6 +910,19 @@ pub fn assert_fixture_shape(event: &[u8], fixture: &str) -> serde_json::Value {
 
 // ---------------------------------------------------------------------------
 // The mapping
+
+/// A line the mapping prints on stderr for each batch it resolved.
+pub fn is_batch_line(line: &str) -> bool {
+    line.contains(" records, ")
+}
+
+/// Spawns `logpipe esm` with `args` and collects its stderr lines as they
+/// come (see [`logpipe_testkit::wait_for_lines`]).
+pub fn spawn_esm(args: &[String]) -> (KillOnDrop, Arc<Mutex<Vec<String>>>) {
+    let mut esm = spawn_logpipe(args);
+    let (lines, _) = collect_lines(esm.child.stderr.take().expect("stderr is piped"));
+    (esm, lines)
+}
 
 /// The command line of a `logpipe esm` that reads every topic at
 /// `bootstrap` from the beginning (`TRIM_HORIZON`) in consumer groups

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: running the `logpipe` binary
-//! (to the end, or as a server killed on drop), waiting for what it says,
-//! a `logpipe cassandra` node, and comparing table dumps with the goldens.
+//! (to the end, or as a server killed on drop), a `logpipe cassandra` node,
+//! and comparing table dumps with the goldens. Child processes in general
+//! (killed on drop, waited for, their output lines) are `logpipe_testkit`'s.
+//!
 //! The Kafka helpers (brokers, generated records and what the pipeline must
 //! make of them, what the tables hold) are in [`kafka`]; `cargo lambda
 //! watch` (the local Lambda emulator) is in [`watch`]; the real Apache
@@ -15,8 +17,9 @@ use std::ffi::OsStr;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use logpipe_testkit::{free_port, last_json_line, wait_output, KillOnDrop};
 
 /// The workspace root (every `logpipe` the helpers start runs there).
 pub fn root() -> PathBuf {
@@ -65,15 +68,6 @@ pub fn assert_dump_matches_golden(dump: &Path, name: &str) {
             assert_eq!(g, w, "{name}/{table}: row {i} differs");
         }
     }
-}
-
-/// A free loopback port (bound, then released).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts `logpipe cassandra` on a free port and waits until it serves;
@@ -127,59 +121,8 @@ pub fn dump_keyspace(addr: &str, keyspace: &str, dir: &Path) {
 }
 
 // ---------------------------------------------------------------------------
-// Processes: `logpipe` (or any child) as a server killed on drop, run to
-// the end with a time limit, and what it printed.
-
-/// A child process killed (and reaped) when dropped, so a failing test
-/// leaves no server behind. With [`KillOnDrop::group`], the whole process group
-/// is sent SIGTERM first (for servers that start children of their own).
-pub struct KillOnDrop {
-    pub child: Child,
-    group: bool,
-}
-
-impl KillOnDrop {
-    /// Kills just this child on drop.
-    pub fn new(child: Child) -> Self {
-        KillOnDrop {
-            child,
-            group: false,
-        }
-    }
-
-    /// For a child spawned with `process_group(0)`: on drop its whole
-    /// group gets SIGTERM, then the child SIGKILL.
-    pub fn group(child: Child) -> Self {
-        KillOnDrop { child, group: true }
-    }
-
-    /// SIGKILL now (a crash: no clean shutdown), and wait for it.
-    pub fn kill_now(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// SIGINT (Ctrl-C), for testing a clean stop; [`wait_output`] then
-    /// collects what it printed.
-    pub fn interrupt(&self) {
-        let _ = Command::new("kill")
-            .args(["-s", "INT", &self.child.id().to_string()])
-            .stderr(Stdio::null())
-            .status();
-    }
-}
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        if self.group {
-            let _ = Command::new("kill")
-                .args(["-s", "TERM", "--", &format!("-{}", self.child.id())])
-                .stderr(Stdio::null())
-                .status();
-        }
-        self.kill_now();
-    }
-}
+// `logpipe` as a server killed on drop, or run to the end with a time
+// limit, and what it printed (the process handling is testkit's).
 
 /// Starts `logpipe` with `args` in the workspace root, stdin closed, stdout
 /// and stderr piped, killed when the returned value drops. AWS's instance
@@ -196,94 +139,6 @@ pub fn spawn_logpipe<S: AsRef<OsStr>>(args: &[S]) -> KillOnDrop {
             .spawn()
             .expect("logpipe starts"),
     )
-}
-
-/// Collects a child's output lines (usually stderr) on a thread, so the
-/// pipe never fills; the lines so far are in the returned vector. Pair
-/// with [`wait_for_lines`].
-pub fn collect_lines(
-    pipe: impl std::io::Read + Send + 'static,
-) -> (Arc<Mutex<Vec<String>>>, std::thread::JoinHandle<()>) {
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = lines.clone();
-    let handle = std::thread::spawn(move || {
-        for line in std::io::BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            sink.lock().unwrap().push(line);
-        }
-    });
-    (lines, handle)
-}
-
-/// Waits until at least `count` of the collected `lines` satisfy `matches`,
-/// at most `limit`; panics with the lines so far when they do not.
-/// Returns how many matched.
-pub fn wait_for_lines(
-    lines: &Mutex<Vec<String>>,
-    matches: impl Fn(&str) -> bool,
-    count: usize,
-    limit: Duration,
-) -> usize {
-    let deadline = Instant::now() + limit;
-    loop {
-        let n = lines.lock().unwrap().iter().filter(|l| matches(l)).count();
-        if n >= count {
-            return n;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{n} of {count} expected lines within {limit:?}: {:?}",
-            lines.lock().unwrap()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// Polls `ready` every 50 ms until it is true, at most `limit`; panics
-/// naming `what` when it never is.
-pub fn wait_until(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !ready() {
-        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Waits for the child to exit, at most `limit` (then kills it and panics
-/// with its stderr); returns its output.
-pub fn wait_output(mut k: KillOnDrop, limit: Duration) -> Output {
-    use std::io::Read as _;
-    let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut bytes);
-            }
-            bytes
-        })
-    };
-    let stdout = read(k.child.stdout.take().map(|p| Box::new(p) as _));
-    let stderr = read(k.child.stderr.take().map(|p| Box::new(p) as _));
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = k.child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            k.kill_now();
-            let err = stderr.join().unwrap_or_default();
-            panic!(
-                "logpipe did not finish within {limit:?}; stderr:\n{}",
-                String::from_utf8_lossy(&err)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Output {
-        status,
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-    }
 }
 
 /// How a `logpipe` run ended: exit status and what it printed.
@@ -324,12 +179,6 @@ impl From<Output> for Finished {
     }
 }
 
-/// The last line of `stdout` parsed as JSON.
-pub fn last_json_line(stdout: &str) -> Result<serde_json::Value, String> {
-    let line = stdout.lines().last().ok_or("no output on stdout")?;
-    serde_json::from_str(line).map_err(|e| format!("{e}: {line}"))
-}
-
 /// Runs `logpipe` with `args` to the end, at most `limit`, on a blocking
 /// thread (so an in-process CQL node or broker on the test's runtime keeps
 /// serving). For `#[tokio::test(flavor = "multi_thread")]` tests.
@@ -339,6 +188,17 @@ pub async fn run_logpipe(args: Vec<String>, limit: Duration) -> Finished {
         .await
         .expect("the waiting thread")
         .into()
+}
+
+/// Ctrl-C to a running `logpipe`, then its output once it has exited (at
+/// most `limit`, on a blocking thread) and how long the stop took.
+pub async fn interrupt_and_wait(child: KillOnDrop, limit: Duration) -> (Output, Duration) {
+    let interrupted = Instant::now();
+    child.interrupt();
+    let out = tokio::task::spawn_blocking(move || wait_output(child, limit))
+        .await
+        .expect("the waiting thread");
+    (out, interrupted.elapsed())
 }
 
 /// `&[&str]` as the owned arguments [`run_logpipe`] takes.

@@ -25,7 +25,9 @@ pub use logpipe_testkit::{
     shared_cassandra, unique_name, Cassandra, CassandraOptions, COMMITLOG_SYNC_MS,
 };
 
-use super::{root, wait_output, Finished, KillOnDrop, TABLES};
+use logpipe_testkit::{wait_output, KillOnDrop};
+
+use super::{root, Finished, TABLES};
 
 /// How long a `logpipe` run against the real node may take.
 pub const RUN_LIMIT: Duration = Duration::from_secs(300);

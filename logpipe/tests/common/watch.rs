@@ -5,12 +5,13 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{free_port, root, wait_until, KillOnDrop};
+use logpipe_testkit::{free_port, wait_until, KillOnDrop};
+
+use super::root;
 
 /// The cargo-lambda of `.venv` (or `$LOGPIPE_VENV`), where `make venv`
 /// installs it. Panics naming `make venv` when it is missing.
@@ -61,15 +62,10 @@ pub fn start_cargo_lambda_watch_with(
     for (k, v) in env {
         cmd.args(["--env-var", &format!("{k}={v}")]);
     }
-    let child = cmd
-        .current_dir(root())
-        .stdin(Stdio::null())
+    cmd.current_dir(root())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("cargo lambda watch starts");
-    let watch = KillOnDrop::group(child);
+        .stderr(Stdio::null());
+    let watch = KillOnDrop::spawn_group(&mut cmd).expect("cargo lambda watch starts");
     let addr = format!("127.0.0.1:{port}");
     wait_until(
         &format!("cargo lambda watch listening on {addr}"),

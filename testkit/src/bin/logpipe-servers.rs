@@ -2,12 +2,13 @@
 //! test suite, by hand or around a command.
 //!
 //! ```text
-//! logpipe-servers up cassandra [--port 9042] [--dir DIR] [--auth] [--tls]
-//! logpipe-servers up kafka [--port 9092] [--dir DIR] [--scram USER:PASSWORD] [--tls]
+//! logpipe-servers up cassandra [--port 9042|0] [--dir DIR] [--auth] [--tls]
+//! logpipe-servers up kafka [--port 9092|0] [--dir DIR] [--scram USER:PASSWORD] [--tls]
 //! logpipe-servers run [--only cassandra|kafka] -- COMMAND [ARGS...]
 //! ```
 //!
-//! `up` runs one server in the foreground until Ctrl-C. `run` starts both
+//! `up` runs one server in the foreground until Ctrl-C, after a line that
+//! names its address (`--port 0`: a free port, named there). `run` starts both
 //! (once), runs COMMAND with `LOGPIPE_TEST_CASSANDRA` and
 //! `LOGPIPE_TEST_KAFKA` set to their addresses, stops them and exits with
 //! COMMAND's status: `make test` runs `cargo test` this way.
@@ -18,7 +19,8 @@ use std::process::{Command, ExitCode};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use logpipe_testkit::{
-    Cassandra, CassandraOptions, Kafka, KafkaOptions, Scram, CASSANDRA_ENV, KAFKA_ENV,
+    Cassandra, CassandraOptions, Kafka, KafkaOptions, Scram, ServerProcess, CASSANDRA_ENV,
+    KAFKA_ENV,
 };
 
 #[derive(Parser)]
@@ -37,7 +39,8 @@ enum Cmd {
     Up {
         /// Which server.
         server: Server,
-        /// Listening port (CQL for Cassandra, the plaintext listener for Kafka).
+        /// Listening port (CQL for Cassandra, the plaintext listener for
+        /// Kafka); 0 takes a free one.
         #[arg(long)]
         port: Option<u16>,
         /// Data directory, kept between runs.
@@ -81,6 +84,21 @@ fn main() -> ExitCode {
     }
 }
 
+/// Says that the server serves on `addr` (`what` names it), how long its
+/// start took and where its log is, then waits for it to exit.
+fn serve_until_stopped(
+    what: &str,
+    addr: &str,
+    server: &mut ServerProcess,
+) -> Result<std::process::ExitStatus> {
+    println!(
+        "{what} on {addr} (started in {:.1} s; log {}); Ctrl-C stops it",
+        server.started_in.as_secs_f64(),
+        server.log_path().display()
+    );
+    Ok(server.wait()?)
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Cmd::Up {
@@ -103,13 +121,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         dir: Some(dir.unwrap_or_else(|| PathBuf::from("target/servers/cassandra"))),
                         ..CassandraOptions::default()
                     })?;
-                    println!(
-                        "cassandra serving CQL on {} (started in {:.1} s; log {}); Ctrl-C stops it",
-                        node.address(),
-                        node.started_in.as_secs_f64(),
-                        node.log_path().display()
-                    );
-                    node.wait()?
+                    let addr = node.address().to_owned();
+                    serve_until_stopped("cassandra serving CQL", &addr, &mut node)?
                 }
                 Server::Kafka => {
                     if auth {
@@ -132,13 +145,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         dir: Some(dir.unwrap_or_else(|| PathBuf::from("target/servers/kafka"))),
                         ..KafkaOptions::default()
                     })?;
-                    println!(
-                        "kafka serving on {:?} (started in {:.1} s; log {}); Ctrl-C stops it",
-                        broker.listeners(),
-                        broker.started_in.as_secs_f64(),
-                        broker.log_path().display()
-                    );
-                    broker.wait()?
+                    if broker.listeners().sasl_plaintext.is_some() || tls {
+                        println!("kafka listeners: {:?}", broker.listeners());
+                    }
+                    let addr = broker.bootstrap().to_owned();
+                    serve_until_stopped("kafka serving", &addr, &mut broker)?
                 }
             };
             Ok(ExitCode::from(status.code().unwrap_or(1) as u8))

@@ -162,7 +162,9 @@ pub(super) struct GeoNames;
 impl MemberNames for GeoNames {
     const NAMES: &'static [&'static str] = &["country", "city"];
 }
-pub(super) type Geo<'a> = NestedObject<'a, GeoNames>;
+/// The `geo` field as read, before its members are checked
+/// ([`crate::log_types::Geo`] after).
+pub(super) type GeoField<'a> = NestedObject<'a, GeoNames>;
 
 /// `device`: `type`, `os` and `browser`.
 #[derive(Debug, PartialEq)]
@@ -170,7 +172,9 @@ pub(super) struct DeviceNames;
 impl MemberNames for DeviceNames {
     const NAMES: &'static [&'static str] = &["type", "os", "browser"];
 }
-pub(super) type Device<'a> = NestedObject<'a, DeviceNames>;
+/// The `device` field as read, before its members are checked
+/// ([`crate::log_types::Device`] after).
+pub(super) type DeviceField<'a> = NestedObject<'a, DeviceNames>;
 
 /// A nested object of which a few members are read, without keeping the
 /// rest: others are skipped, as unknown fields are. A member given twice

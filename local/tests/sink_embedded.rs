@@ -1,16 +1,12 @@
-//! The sink and the table dumps against the embedded CQL node (the
-//! `embedded` feature; `cargo test --workspace` turns it on through the
-//! CLI): how the sink copes with a server that does not count `USING
-//! TIMESTAMP ?`/`USING TTL ?` bind markers, what a record without a Kafka
-//! timestamp leaves in `dead_letters`, and dumps of more rows than the
-//! node's full-table reads return.
-#![cfg(feature = "embedded")]
+//! The sink and the table dumps against the embedded CQL node: how the
+//! sink copes with a server that does not count `USING TIMESTAMP ?`/`USING
+//! TTL ?` bind markers, what a record without a Kafka timestamp leaves in
+//! `dead_letters`, and dumps of more rows than the node's full-table reads
+//! return.
 
 use std::sync::Arc;
 
 use logpipe_core::batch::{process_payload, ProcessedBatch, Router};
-use logpipe_core::dump::{self, JsonRow};
-use logpipe_core::embedded::EmbeddedCassandra;
 use logpipe_core::logs;
 use logpipe_core::record::DEAD_LETTER_COLUMNS;
 use logpipe_core::schema;
@@ -19,6 +15,8 @@ use logpipe_core::sink::{
 };
 use logpipe_core::topics::DEAD_LETTER_TABLE;
 use logpipe_core::{LogKind, SinkConfig};
+use logpipe_local::dump::{self, JsonRow};
+use logpipe_local::embedded::EmbeddedCassandra;
 use scylla::client::session::Session;
 use serde_json::Value;
 

@@ -21,9 +21,10 @@ use scylla::statement::prepared::PreparedStatement;
 use scylla::value::{CqlValue, Row};
 use serde_json::{Map, Value};
 
-use crate::batch::ProcessedBatch;
-use crate::logs::LogRow;
-use crate::schema::{self, TableKey};
+use logpipe_core::batch::ProcessedBatch;
+use logpipe_core::logs::LogRow;
+use logpipe_core::schema::{self, TableKey};
+use logpipe_core::topics::DEAD_LETTER_TABLE;
 
 /// Rows a page of a whole-table read asks for.
 pub const DUMP_PAGE_ROWS: i32 = 1000;
@@ -60,13 +61,11 @@ pub fn partitions_of(batch: &ProcessedBatch) -> BTreeMap<&'static str, Vec<Parti
             .push(vec![CqlValue::Text(user.to_string()), CqlValue::Date(day)]);
     }
     for dl in &batch.dead_letters {
-        out.entry(crate::topics::DEAD_LETTER_TABLE)
-            .or_default()
-            .push(vec![
-                CqlValue::Text(dl.topic.clone()),
-                CqlValue::Int(dl.partition),
-                CqlValue::Date(dl.day),
-            ]);
+        out.entry(DEAD_LETTER_TABLE).or_default().push(vec![
+            CqlValue::Text(dl.topic.clone()),
+            CqlValue::Int(dl.partition),
+            CqlValue::Date(dl.day),
+        ]);
     }
     out
 }
@@ -363,7 +362,7 @@ pub fn format_date(raw: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logs::day_of;
+    use logpipe_core::logs::day_of;
 
     #[test]
     fn formats_match_the_dump_conventions() {
@@ -401,7 +400,7 @@ mod tests {
     /// by topic, partition, day, then offset.
     #[test]
     fn keys_sort_column_by_column() {
-        use crate::logs::day_of;
+        use logpipe_core::logs::day_of;
         let key = |topic: &str, partition: i32, day_ms: i64, offset: i64| {
             vec![
                 Some(CqlValue::Text(topic.into())),
