@@ -381,9 +381,10 @@ struct DemoRun {
     cpu_seconds: f64,
 }
 
-/// Runs `logpipe demo` with `extra` flags; returns its JSON summary.
-fn demo(args: &Args, extra: &[&str]) -> Result<DemoRun, String> {
-    let records = args.e2e_records.to_string();
+/// Runs `logpipe demo --records RECORDS` with `extra` flags; returns its
+/// JSON summary.
+fn demo(args: &Args, records: u64, extra: &[&str]) -> Result<DemoRun, String> {
+    let records = records.to_string();
     let mut cmd = Command::new(&args.logpipe);
     cmd.args(["demo", "--records", &records, "--json"])
         .args(extra)
@@ -416,6 +417,10 @@ fn demo(args: &Args, extra: &[&str]) -> Result<DemoRun, String> {
     })
 }
 
+/// Runs of each side on the real pair, taken in turn (demo, bare, demo,
+/// bare), after one warm-up demo; the best of each side is compared.
+const E2E_ROUNDS: u64 = 3;
+
 fn e2e(args: &Args) {
     println!(
         "\n### 4. End to end: `logpipe demo --records {}` (per topic, three topics)\n",
@@ -423,33 +428,9 @@ fn e2e(args: &Args) {
     );
     println!("| Kafka, CQL | produced | stored | all accounted for | records/s | batch p50 ms | batch p99 ms | batches | CPU s per 1M records: logpipe / Kafka / Cassandra |");
     println!("|---|---:|---:|---|---:|---:|---:|---:|---|");
-    let row = |name: &str, r: &DemoRun, servers: &str| {
-        let s = &r.summary;
-        let stored =
-            s["written"].as_f64().unwrap_or(0.0) + s["dead_lettered"].as_f64().unwrap_or(0.0);
-        let per_million = |cpu: f64| {
-            if stored > 0.0 {
-                format!("{:.1}", cpu * 1e6 / stored)
-            } else {
-                "?".into()
-            }
-        };
-        println!(
-            "| {name} | {} | {} | {} | {} | {} | {} | {} | {}{servers} |",
-            n(s["produced"].as_f64().unwrap_or(0.0)),
-            n(stored),
-            if s["ok"] == true { "yes" } else { "no" },
-            n(s["records_per_second"].as_f64().unwrap_or(0.0)),
-            s["batch_latency_ms"]["p50"],
-            s["batch_latency_ms"]["p99"],
-            s["batches"],
-            per_million(r.cpu_seconds),
-        );
-        stored
-    };
-    match demo(args, &[]) {
+    match demo(args, args.e2e_records, &[]) {
         Ok(r) => {
-            row("embedded, embedded (one process)", &r, " (all in-process)");
+            demo_row("embedded, embedded (one process)", &r, " (all in-process)");
         }
         Err(e) => println!("| embedded | failed: {e} | | | | | | | |"),
     }
@@ -468,61 +449,99 @@ fn e2e(args: &Args) {
         }
     };
     let jvm_cpu = |pid: Option<u32>| pid.and_then(cpu_seconds).unwrap_or(0.0);
-    let (k0, c0) = (jvm_cpu(kafka.pid()), jvm_cpu(cassandra.pid()));
-    let run = demo(
-        args,
-        &[
-            "--kafka",
-            kafka.bootstrap(),
-            "--cassandra",
-            cassandra.address(),
-        ],
-    );
-    let (k1, c1) = (jvm_cpu(kafka.pid()), jvm_cpu(cassandra.pid()));
-    let Ok(run) = run.map_err(|e| {
-        println!("| Apache Kafka 4, Apache Cassandra 5 | failed: {e} | | | | | | | |")
-    }) else {
-        return;
-    };
-    let stored = run.summary["written"].as_f64().unwrap_or(0.0)
-        + run.summary["dead_lettered"].as_f64().unwrap_or(0.0);
-    let jvms = |cpu: f64| format!("{:.1}", cpu * 1e6 / stored.max(1.0));
-    row(
-        "Apache Kafka 4, Apache Cassandra 5",
-        &run,
-        &format!(" / {} / {}", jvms(k1 - k0), jvms(c1 - c0)),
-    );
-    // The same node's bare insert rate at the demo's concurrency (three
-    // mappings, each invocation writing 64 rows at a time), writing as many
-    // distinct rows as the demo stored: generated like the demo's, in
-    // events of 10,000 records, each event from its own seed.
-    let concurrency = 3 * 64;
-    let e2e = run.summary["records_per_second"].as_f64().unwrap_or(0.0);
-    let router = logpipe_core::Router::all_default("bench");
-    let mut distinct = logpipe_core::ProcessedBatch::default();
-    let events = (stored as usize).div_ceil(10_000);
-    for seed in 0..events {
-        let payload =
-            logpipe_bench::generated_event(&LogKind::ALL, 10_000, 1_000 + seed as u64, 0.01);
-        let batch =
-            logpipe_core::batch::process_payload(&router, &payload).unwrap_or_else(|e| fail(e));
-        distinct.rows.extend(batch.rows);
-        distinct.dead_letters.extend(batch.dead_letters);
-    }
-    match runtime().block_on(logpipe_bench::sink::bare_rate(
+    let real = [
+        "--kafka",
+        kafka.bootstrap(),
+        "--cassandra",
         cassandra.address(),
-        &distinct,
-        concurrency,
-    )) {
-        Ok(bare) => println!(
-            "\nEnd to end on the real pair: {} records/s against {} rows/s of bare prepared inserts of {} distinct rows to the same node at concurrency {concurrency}: {:.1}% (target ≥ 60%).",
-            n(e2e),
-            n(bare),
-            n((distinct.rows.len() + distinct.dead_letters.len()) as f64),
-            100.0 * e2e / bare
-        ),
-        Err(e) => println!("\nbare inserts on the real node failed: {e}"),
+    ];
+    // A warm-up run as long as a measured one, not reported: both JVMs
+    // compile their hot code over their first minute or so (C2 compiler
+    // threads took a third of Cassandra's CPU in a first run), which
+    // whichever side ran first would pay alone, and which a server in
+    // service has long since done.
+    let warm_up = args.e2e_records;
+    let warm_up_args = [&real[..], &["--seed", "1000", "--keyspace", "warm_up"]].concat();
+    if let Err(e) = demo(args, warm_up, &warm_up_args) {
+        println!("| Apache Kafka 4, Apache Cassandra 5 | warm-up failed: {e} | | | | | | | |");
+        return;
     }
+    // The same node's bare insert rate at the demo's concurrency (three
+    // mappings, each invocation writing 64 rows at a time), each run writing
+    // as many distinct rows as the demo stored, generated like the demo's:
+    // in events of 10,000 records, each event from its own seed.
+    let concurrency = 3 * 64;
+    let router = logpipe_core::Router::all_default("bench");
+    let (mut best_e2e, mut best_bare) = (0.0f64, 0.0f64);
+    let mut bare_lines = Vec::new();
+    for round in 0..E2E_ROUNDS {
+        let seed = (1 + round).to_string();
+        let (k0, c0) = (jvm_cpu(kafka.pid()), jvm_cpu(cassandra.pid()));
+        let run = demo(
+            args,
+            args.e2e_records,
+            &[&real[..], &["--seed", &seed]].concat(),
+        );
+        let (k1, c1) = (jvm_cpu(kafka.pid()), jvm_cpu(cassandra.pid()));
+        let run = match run {
+            Ok(run) => run,
+            Err(e) => {
+                println!("| Apache Kafka 4, Apache Cassandra 5 | failed: {e} | | | | | | | |");
+                return;
+            }
+        };
+        let stored = demo_row("Apache Kafka 4, Apache Cassandra 5", &run, &{
+            let stored = stored_of(&run.summary).max(1.0);
+            let jvms = |cpu: f64| format!("{:.1}", cpu * 1e6 / stored);
+            format!(" / {} / {}", jvms(k1 - k0), jvms(c1 - c0))
+        });
+        best_e2e = best_e2e.max(run.summary["records_per_second"].as_f64().unwrap_or(0.0));
+
+        let mut distinct = logpipe_core::ProcessedBatch::default();
+        let events = (stored as usize).div_ceil(10_000);
+        for event in 0..events {
+            let seed = 10_000 * (1 + round) + event as u64;
+            let payload = logpipe_bench::generated_event(&LogKind::ALL, 10_000, seed, 0.01);
+            let batch =
+                logpipe_core::batch::process_payload(&router, &payload).unwrap_or_else(|e| fail(e));
+            distinct.rows.extend(batch.rows);
+            distinct.dead_letters.extend(batch.dead_letters);
+        }
+        let rows = (distinct.rows.len() + distinct.dead_letters.len()) as f64;
+        let c0 = jvm_cpu(cassandra.pid());
+        match runtime().block_on(logpipe_bench::sink::bare_rate(
+            cassandra.address(),
+            &distinct,
+            concurrency,
+        )) {
+            Ok(bare) => {
+                let c1 = jvm_cpu(cassandra.pid());
+                best_bare = best_bare.max(bare);
+                bare_lines.push(format!(
+                    "bare inserts, run {}: {} distinct rows at {} rows/s; Cassandra {:.1} CPU s per 1M rows",
+                    round + 1,
+                    n(rows),
+                    n(bare),
+                    (c1 - c0) * 1e6 / rows.max(1.0)
+                ));
+            }
+            Err(e) => {
+                println!("\nbare inserts on the real node failed: {e}");
+                return;
+            }
+        }
+    }
+    println!();
+    for line in &bare_lines {
+        println!("- {line}");
+    }
+    println!(
+        "\nEnd to end on the real pair (best of {E2E_ROUNDS} runs each, taken in turn after a warm-up demo of {} records a topic): {} records/s against {} rows/s of bare prepared inserts of as many distinct rows to the same node at concurrency {concurrency}: {:.1}% (target ≥ 60%).",
+        n(warm_up as f64),
+        n(best_e2e),
+        n(best_bare),
+        100.0 * best_e2e / best_bare
+    );
     // The baseline as §3 measures it: one 10,000-row batch, best of three
     // writes of the same rows (overwrites, which a memtable absorbs).
     let payload = event_bytes(Mix::MixedOnePercentBad, args.records);
@@ -537,9 +556,36 @@ fn e2e(args: &Args) {
             "Against §3's baseline (the same {} rows written three times, best run): {} rows/s, {:.1}%.",
             n((batch.rows.len() + batch.dead_letters.len()) as f64),
             n(rates[0].bare),
-            100.0 * e2e / rates[0].bare
+            100.0 * best_e2e / rates[0].bare
         );
     }
+}
+
+/// Records a demo stored: written plus dead-lettered.
+fn stored_of(summary: &serde_json::Value) -> f64 {
+    summary["written"].as_f64().unwrap_or(0.0) + summary["dead_lettered"].as_f64().unwrap_or(0.0)
+}
+
+/// Prints one demo run as a row of §4's table; returns the records stored.
+fn demo_row(name: &str, r: &DemoRun, servers: &str) -> f64 {
+    let s = &r.summary;
+    let stored = stored_of(s);
+    let per_million = if stored > 0.0 {
+        format!("{:.1}", r.cpu_seconds * 1e6 / stored)
+    } else {
+        "?".into()
+    };
+    println!(
+        "| {name} | {} | {} | {} | {} | {} | {} | {} | {per_million}{servers} |",
+        n(s["produced"].as_f64().unwrap_or(0.0)),
+        n(stored),
+        if s["ok"] == true { "yes" } else { "no" },
+        n(s["records_per_second"].as_f64().unwrap_or(0.0)),
+        s["batch_latency_ms"]["p50"],
+        s["batch_latency_ms"]["p99"],
+        s["batches"],
+    );
+    stored
 }
 
 /// The function's environment under the fake runtime API.
