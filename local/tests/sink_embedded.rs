@@ -183,18 +183,15 @@ async fn a_dump_of_more_rows_than_one_scan_returns_is_complete_and_sorted() {
     sink.store(&batch).await.unwrap();
     let rows = dump_dead_letters(&node, &batch).await;
     assert_eq!(rows.len(), 6_000);
-    let keys: Vec<(String, i64)> = rows
+    // (day, offset) of each row, in the order the dump gave them.
+    let keys: Vec<(&str, i64)> = rows
         .iter()
-        .map(|r| {
-            (
-                r["day"].as_str().unwrap().to_owned(),
-                r["offset"].as_i64().unwrap(),
-            )
-        })
+        .map(|r| (r["day"].as_str().unwrap(), r["offset"].as_i64().unwrap()))
         .collect();
-    let mut sorted = keys.clone();
-    sorted.sort();
-    assert_eq!(keys, sorted, "sorted by (topic, partition, day, offset)");
-    let days: std::collections::BTreeSet<&str> = keys.iter().map(|(d, _)| d.as_str()).collect();
+    assert!(
+        keys.is_sorted(),
+        "sorted by (topic, partition, day, offset)"
+    );
+    let days: std::collections::BTreeSet<&str> = keys.iter().map(|(d, _)| *d).collect();
     assert!(days.len() >= 3, "{days:?}");
 }

@@ -5,16 +5,25 @@
 //! Every test replays events (built here, or the fixtures) with `logpipe
 //! replay` into a keyspace of its own on the run's shared node
 //! (`LOGPIPE_TEST_CASSANDRA`, or one node started for this binary) and reads
-//! the rows back through CQL. The embedded node these facts used to come
-//! from ignores TTL, `USING TIMESTAMP`, clustering order and `LIMIT`, and
-//! stops a full-table read at 4,999 rows: none of these tests could fail
-//! against it.
+//! the rows back through CQL; one stores and dumps through the libraries
+//! instead, to reach the dump's paged scan alone. The embedded node these
+//! facts used to come from ignores TTL, `USING TIMESTAMP`, clustering order
+//! and `LIMIT`, and stops a full-table read at 4,999 rows: none of these
+//! tests could fail against it.
 
 mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use logpipe_core::batch::{process_payload, Router};
+use logpipe_core::schema;
+use logpipe_core::sink::{connect_session, CassandraSink};
+use logpipe_core::topics::DEAD_LETTER_TABLE;
+use logpipe_core::SinkConfig;
+use logpipe_local::dump;
 
 use scylla::client::session::Session;
 use scylla::value::{CqlTimestamp, CqlValue, Row};
@@ -398,6 +407,64 @@ async fn dump_reads_every_row_past_five_thousand_sorted_by_primary_key() {
     for table in ["auth_logs", "session_logs", "dead_letters"] {
         assert!(dump[table].is_empty(), "{table}");
     }
+}
+
+/// The dump library on a table whose partitions it is not told: the paged
+/// scan alone finds every row (6,500 dead letters over four day
+/// partitions, more than one 5,000-row page and more than the embedded
+/// node's 4,999-row scans), sorted by primary key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dump_by_the_paged_scan_alone_reads_every_row_past_five_thousand() {
+    let config = SinkConfig {
+        keyspace: unique_name("scan"),
+        ttl_seconds: 0,
+        request_timeout: Duration::from_secs(20),
+        ..SinkConfig::local(shared_cassandra())
+    };
+    let session = Arc::new(connect_session(&config).await.unwrap());
+    schema::apply(&session, &config.keyspace, None)
+        .await
+        .unwrap();
+    session.await_schema_agreement().await.unwrap();
+    let sink = CassandraSink::with_session(session.clone(), &config)
+        .await
+        .unwrap();
+    // Newest first in the event, 40 s apart from DAY0_MS over four days;
+    // "%%%" is not JSON.
+    let recs: Vec<Rec> = (0..6_500i64)
+        .rev()
+        .map(|i| Rec {
+            topic: "user_auth_logs".to_owned(),
+            partition: 0,
+            offset: i,
+            timestamp_ms: Some(DAY0_MS + i * 40_000),
+            value: "%%%".to_owned(),
+        })
+        .collect();
+    let event = common::real::event_json(&recs);
+    let batch =
+        process_payload(&Router::all_default("test"), event.to_string().as_bytes()).unwrap();
+    assert_eq!(batch.dead_letters.len(), 6_500);
+    sink.store(&batch).await.unwrap();
+    let table = schema::tables()
+        .into_iter()
+        .find(|t| t.table == DEAD_LETTER_TABLE)
+        .unwrap();
+    let rows = dump::dump_table(&session, &config.keyspace, &table, &[])
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 6_500);
+    // (day, offset) of each row, in the order the dump gave them.
+    let keys: Vec<(&str, i64)> = rows
+        .iter()
+        .map(|r| (r["day"].as_str().unwrap(), r["offset"].as_i64().unwrap()))
+        .collect();
+    assert!(
+        keys.is_sorted(),
+        "sorted by (topic, partition, day, offset)"
+    );
+    assert_eq!(keys.first(), Some(&("2026-11-25", 0)));
+    assert_eq!(keys.last(), Some(&("2026-11-28", 6_499)));
 }
 
 // ---------------------------------------------------------------------------
