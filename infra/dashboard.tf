@@ -70,20 +70,12 @@ locals {
 
   dashboard_esm_widgets = var.create_event_source_mappings && local.esm_metrics_enabled && length(local.dashboard_esm_metric_names) > 0 ? [
     for topic in keys(local.functions) : {
-      type   = "metric"
-      width  = 12
-      height = 6
-      properties = {
-        title  = "Event source mapping ${topic} (events)"
-        view   = "timeSeries"
-        region = local.region
-        stat   = "Sum"
-        period = var.alarm_period_seconds
-        metrics = [
-          for name in local.dashboard_esm_metric_names :
-          ["AWS/Lambda", name, "EventSourceMappingUUID", aws_lambda_event_source_mapping.this[topic].uuid]
-        ]
-      }
+      title = "Event source mapping ${topic} (events)"
+      stat  = "Sum"
+      metrics = [
+        for name in local.dashboard_esm_metric_names :
+        ["AWS/Lambda", name, "EventSourceMappingUUID", aws_lambda_event_source_mapping.this[topic].uuid]
+      ]
     }
   ] : []
 
@@ -138,93 +130,70 @@ locals {
   # 100 * DeadLettered / Records per function, as the dead-letter-rate
   # alarm computes it (without its minimum of records).
   dashboard_dead_letter_rate_widget = {
-    type   = "metric"
-    width  = 12
-    height = 6
-    properties = {
-      title  = "Dead-letter rate (% of records)"
-      view   = "timeSeries"
-      region = local.region
-      stat   = "Sum"
-      period = var.alarm_period_seconds
-      metrics = concat(
-        [for i, topic in keys(local.functions) : [{ id = "rate${i}", expression = "100 * FILL(dead${i}, 0) / records${i}", label = topic }]],
-        [for i, topic in keys(local.functions) : [var.metrics_namespace, "DeadLettered", "Function", local.functions[topic].lambda_name, { id = "dead${i}", visible = false }]],
-        [for i, topic in keys(local.functions) : [var.metrics_namespace, "Records", "Function", local.functions[topic].lambda_name, { id = "records${i}", visible = false }]],
-      )
-      annotations = {
-        horizontal = [{ label = "dead-letter rate alarm", value = var.dead_letter_rate_alarm_threshold_percent }]
-      }
+    title = "Dead-letter rate (% of records)"
+    stat  = "Sum"
+    metrics = concat(
+      [for i, topic in keys(local.functions) : [{ id = "rate${i}", expression = "100 * FILL(dead${i}, 0) / records${i}", label = topic }]],
+      [for i, topic in keys(local.functions) : [var.metrics_namespace, "DeadLettered", "Function", local.functions[topic].lambda_name, { id = "dead${i}", visible = false }]],
+      [for i, topic in keys(local.functions) : [var.metrics_namespace, "Records", "Function", local.functions[topic].lambda_name, { id = "records${i}", visible = false }]],
+    )
+    annotations = {
+      horizontal = [{ label = "dead-letter rate alarm", value = var.dead_letter_rate_alarm_threshold_percent }]
     }
   }
 
   # One graph per function of its dead letters by reason code.
   dashboard_reason_widgets = [
     for topic, f in local.functions : {
-      type   = "metric"
-      width  = 12
-      height = 6
-      properties = {
-        title  = "Dead letters by reason, ${topic}"
-        view   = "timeSeries"
-        region = local.region
-        stat   = "Sum"
-        period = var.alarm_period_seconds
-        metrics = [
-          for name in local.emf_dead_letter_by_reason :
-          [var.metrics_namespace, name, "Function", f.lambda_name, { label = trimprefix(name, "DeadLettered.") }]
-        ]
+      title = "Dead letters by reason, ${topic}"
+      stat  = "Sum"
+      metrics = [
+        for name in local.emf_dead_letter_by_reason :
+        [var.metrics_namespace, name, "Function", f.lambda_name, { label = trimprefix(name, "DeadLettered.") }]
+      ]
+    }
+  ]
+
+  # The graphs with their alarm thresholds drawn in: the function-wide
+  # AWS/Lambda metrics, then the batch metrics.
+  dashboard_function_graphs = [
+    for w in concat(local.dashboard_function_widgets, local.dashboard_lag_widgets) :
+    merge(w, { metrics = local.dashboard_function_metric[w.metric] })
+  ]
+  dashboard_emf_graphs = [
+    for w in local.dashboard_emf_widgets :
+    merge(w, { metrics = concat([for name in w.metrics : local.dashboard_emf_lines[name]]...) })
+    if var.metrics_enabled
+  ]
+  dashboard_threshold_graphs = [
+    for w in concat(local.dashboard_function_graphs, local.dashboard_emf_graphs) : {
+      title   = w.title
+      stat    = w.stat
+      metrics = w.metrics
+      annotations = {
+        horizontal = w.thresholds
       }
     }
   ]
 
-  # A `for ... if` rather than `? ... : []`: the graphs differ in shape, and
-  # a conditional needs one type on both sides.
+  # The batch metrics' graphs are `for ... if` rather than `? ... : []`:
+  # they differ in shape, and a conditional needs one type on both sides.
   dashboard_batch_widgets = [for w in concat(
-    [
-      for w in local.dashboard_emf_widgets : {
-        type   = "metric"
-        width  = 12
-        height = 6
-        properties = {
-          title   = w.title
-          view    = "timeSeries"
-          region  = local.region
-          stat    = w.stat
-          period  = var.alarm_period_seconds
-          metrics = concat([for name in w.metrics : local.dashboard_emf_lines[name]]...)
-          annotations = {
-            horizontal = w.thresholds
-          }
-        }
-      }
-    ],
     [local.dashboard_dead_letter_rate_widget],
     local.dashboard_reason_widgets,
   ) : w if var.metrics_enabled]
 
-  dashboard_widgets = concat(
-    [
-      for w in concat(local.dashboard_function_widgets, local.dashboard_lag_widgets) : {
-        type   = "metric"
-        width  = 12
-        height = 6
-        properties = {
-          title   = w.title
-          view    = "timeSeries"
-          region  = local.region
-          stat    = w.stat
-          period  = var.alarm_period_seconds
-          metrics = local.dashboard_function_metric[w.metric]
-          annotations = {
-            horizontal = w.thresholds
-          }
-        }
-      }
-    ],
-    local.dashboard_batch_widgets,
-    local.dashboard_esm_widgets,
-  )
+  # Every graph is a 12 x 6 time series in this region over
+  # alarm_period_seconds; the lists above give its title, statistic, lines
+  # and thresholds.
+  dashboard_widgets = [
+    for properties in concat(local.dashboard_threshold_graphs, local.dashboard_batch_widgets, local.dashboard_esm_widgets) : {
+      type       = "metric"
+      width      = 12
+      height     = 6
+      properties = merge({ view = "timeSeries", region = local.region, period = var.alarm_period_seconds }, properties)
+    }
+  ]
 }
 
 resource "aws_cloudwatch_dashboard" "this" {

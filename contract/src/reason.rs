@@ -58,6 +58,14 @@ impl ReasonCode {
         }
     }
 
+    /// Whether the reason concerns the Lambda event around a value rather
+    /// than the value itself: a value that is not valid base64 text, or a
+    /// record of a topic the function does not own. A record as a producer
+    /// sends it to Kafka can have neither.
+    pub const fn is_of_the_event(self) -> bool {
+        matches!(self, ReasonCode::WrongTopic | ReasonCode::InvalidBase64)
+    }
+
     /// The code named `s`, if any.
     pub fn parse(s: &str) -> Option<ReasonCode> {
         ReasonCode::ALL.into_iter().find(|r| r.as_str() == s)

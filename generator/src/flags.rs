@@ -1,10 +1,25 @@
-//! Value parsers of command-line flags, shared by `log-generator` and the
-//! `logpipe` commands so that the same flag accepts the same input and
-//! refuses bad input with the same message everywhere.
+//! Command-line flags and their value parsers, shared by `log-generator`
+//! and the `logpipe` commands so that the same flag accepts the same input
+//! and refuses bad input with the same message everywhere.
 
 use std::str::FromStr;
 
 use logpipe_contract::topics::LogKind;
+
+/// `--bootstrap`: the Kafka bootstrap servers. `log-generator` and
+/// logpipe's Kafka commands flatten it into their flags.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct Bootstrap {
+    /// Kafka bootstrap servers, host:port[,host:port...]
+    #[arg(
+        help_heading = "Kafka",
+        id = "bootstrap",
+        long = "bootstrap",
+        value_name = "SERVERS",
+        default_value = "127.0.0.1:9092"
+    )]
+    pub servers: String,
+}
 
 /// A log kind: `auth`, `session`, `activity`, or its topic or function
 /// name.
@@ -93,17 +108,19 @@ impl TopicSelection {
         LogKind::ALL
             .into_iter()
             .filter(|k| self.topics.is_empty() || self.topics.contains(k))
-            .map(|k| {
-                let topic = self
-                    .topic_names
-                    .iter()
-                    .rev()
-                    .find(|(kind, _)| *kind == k)
-                    .map_or_else(|| k.default_topic().to_owned(), |(_, t)| t.clone());
-                (k, topic)
-            })
+            .map(|k| (k, named_topic(&self.topic_names, k).to_owned()))
             .collect()
     }
+}
+
+/// The topic of `kind` under `--topic KIND=NAME` flags: the last one
+/// naming `kind`, else its default topic.
+pub fn named_topic(names: &[(LogKind, String)], kind: LogKind) -> &str {
+    names
+        .iter()
+        .rev()
+        .find(|(k, _)| *k == kind)
+        .map_or(kind.default_topic(), |(_, t)| t.as_str())
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! pipeline must give each of them out.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use logpipe_contract::reason::ReasonCode;
 use logpipe_contract::topics::LogKind;
@@ -37,21 +37,18 @@ pub enum Output {
 impl Output {
     /// The reasons bad records cycle through, in the order the pipeline checks them.
     pub fn bad_reasons(self) -> &'static [ReasonCode] {
-        use ReasonCode::*;
+        // Every reason (`ReasonCode::ALL` is in check order)...
+        static OF_A_VALUE: LazyLock<Vec<ReasonCode>> = LazyLock::new(|| {
+            ReasonCode::ALL
+                .into_iter()
+                .filter(|r| !r.is_of_the_event())
+                .collect()
+        });
         match self {
-            // Every reason (`ReasonCode::ALL` is in check order)...
             Output::LambdaEvent => &ReasonCode::ALL,
             // ...but those of the event around a value: a producer's value
             // is bytes, not base64 text, and goes to the topic it names.
-            Output::Kafka => &[
-                EmptyValue,
-                TooLarge,
-                InvalidUtf8,
-                InvalidJson,
-                NotAnObject,
-                MissingField,
-                InvalidField,
-            ],
+            Output::Kafka => &OF_A_VALUE,
         }
     }
 }

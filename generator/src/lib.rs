@@ -51,6 +51,7 @@ pub use events::{
     murmur2, partition_for_key, record_headers, write_events, EventVariant, EventsConfig,
     ExpectedCounts, Manifest, ManifestFile, DEFAULT_CLUSTER_ARN, MAX_EVENT_BYTES,
 };
+pub use flags::Bootstrap;
 pub use generator::{
     Expected, GeneratedRecord, Generator, GeneratorConfig, Output, RecordValue, TopicNames,
     DEFAULT_START_MS, UNOWNED_TOPIC,
@@ -59,7 +60,7 @@ pub use lines::write_lines;
 pub use producer::{produce, produce_with, Compression, ProduceConfig, DEFAULT_PRODUCER_ID};
 pub use schedule::{Backlog, RunControl, Schedule};
 pub use security::{refusal, KafkaSecurity, Refused, SaslMechanism, Secret, SecurityProtocol};
-pub use summary::{GenerateSummary, TopicSummary};
+pub use summary::{reason_counts, GenerateSummary, TopicSummary};
 
 /// Why generating or sending failed.
 #[derive(Debug, thiserror::Error)]

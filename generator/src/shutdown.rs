@@ -2,6 +2,8 @@
 //! `demo`): the first asks the work to stop cleanly (finish what is in
 //! flight, flush, commit, print the summary); the second exits at once
 //! with status 130, the shell's code for a process stopped by SIGINT.
+//! Commands that only serve (`logpipe cassandra`, `logpipe kafka`) wait
+//! with [`until_ctrl_c`].
 
 /// Exit status after a second Ctrl-C (128 + SIGINT).
 pub const EXIT_INTERRUPTED: i32 = 130;
@@ -25,4 +27,15 @@ pub fn on_ctrl_c(
             }
         }
     })
+}
+
+/// Waits for Ctrl-C, then prints `stopping` on stderr: for commands that
+/// serve until they are stopped and have nothing to finish.
+pub async fn until_ctrl_c() -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    eprintln!("stopping");
+    Ok(())
 }

@@ -132,12 +132,7 @@ impl GenerateSummary {
         s.pop();
         let _ = write!(s, "; {} valid, {} invalid", self.valid, self.invalid);
         if !self.invalid_reasons.is_empty() {
-            let mix: Vec<String> = self
-                .invalid_reasons
-                .iter()
-                .map(|(r, n)| format!("{r} {n}"))
-                .collect();
-            let _ = write!(s, " ({})", mix.join(", "));
+            let _ = write!(s, " ({})", reason_counts(&self.invalid_reasons));
         }
         for (error, n) in &self.delivery_errors {
             let _ = write!(s, "; {n} failed: {error}");
@@ -145,4 +140,11 @@ impl GenerateSummary {
         let _ = write!(s, "; seed {}", self.seed);
         s
     }
+}
+
+/// Counts by reason for a person: `reason n, reason n, ...` in the map's
+/// order.
+pub fn reason_counts<R: std::fmt::Display>(counts: &BTreeMap<R, u64>) -> String {
+    let mix: Vec<String> = counts.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    mix.join(", ")
 }

@@ -12,7 +12,7 @@ use log_generator::{
 };
 use logpipe_core::topics::LogKind;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Headers, Message};
+use rdkafka::message::Message;
 use rdkafka::mocking::MockCluster;
 use rdkafka::ClientConfig;
 
@@ -54,20 +54,12 @@ fn consume_all(bootstrap: &str, expected: usize) -> Vec<Consumed> {
             continue;
         };
         let m = message.unwrap();
-        let headers = m
-            .headers()
-            .map(|h| {
-                h.iter()
-                    .map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec()))
-                    .collect()
-            })
-            .unwrap_or_default();
         seen.push(Consumed {
             topic: m.topic().to_owned(),
             partition: m.partition(),
             key: m.key().unwrap_or_default().to_vec(),
             value: m.payload().map(<[u8]>::to_vec),
-            headers,
+            headers: logpipe_testkit::headers_of(&m),
         });
     }
     seen

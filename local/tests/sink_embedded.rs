@@ -183,15 +183,7 @@ async fn a_dump_of_more_rows_than_one_scan_returns_is_complete_and_sorted() {
     sink.store(&batch).await.unwrap();
     let rows = dump_dead_letters(&node, &batch).await;
     assert_eq!(rows.len(), 6_000);
-    // (day, offset) of each row, in the order the dump gave them.
-    let keys: Vec<(&str, i64)> = rows
-        .iter()
-        .map(|r| (r["day"].as_str().unwrap(), r["offset"].as_i64().unwrap()))
-        .collect();
-    assert!(
-        keys.is_sorted(),
-        "sorted by (topic, partition, day, offset)"
-    );
+    let keys = logpipe_testkit::assert_dead_letter_order(&rows);
     let days: std::collections::BTreeSet<&str> = keys.iter().map(|(d, _)| *d).collect();
     assert!(days.len() >= 3, "{days:?}");
 }

@@ -22,7 +22,6 @@ use common::real::{
 use common::{args, Finished, TABLES};
 use logpipe_core::LogKind;
 use logpipe_testkit::free_port;
-use rdkafka::message::Headers;
 use rdkafka::Message;
 use serde_json::{json, Value};
 
@@ -181,21 +180,13 @@ type Consumed = (
 /// The first `count` records of `topic`, every partition from the start.
 fn consume(bootstrap: &str, topic: &str, count: usize) -> Vec<Consumed> {
     let mut out = read_messages(bootstrap, topic, count, |m| {
-        let headers = m
-            .headers()
-            .map(|h| {
-                h.iter()
-                    .map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec()))
-                    .collect()
-            })
-            .unwrap_or_default();
         (
             m.partition(),
             m.offset(),
             m.timestamp().to_millis(),
             m.key().unwrap_or_default().to_vec(),
             m.payload().unwrap_or_default().to_vec(),
-            headers,
+            logpipe_testkit::headers_of(m),
         )
     });
     out.sort_by_key(|c| (c.0, c.1));

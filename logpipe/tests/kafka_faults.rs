@@ -31,12 +31,12 @@ use std::time::Duration;
 
 use common::kafka::{
     apply_schema, assert_committed_is_stored, assert_committed_to_end, assert_is_stored,
-    assert_stored_matches, committed_in, committed_to_end, cql_node, create_topics_in, esm_args,
-    esm_args_in, is_batch_line, learn_runs, mock_cluster, own_kafka, produce, produce_in,
-    produce_only_in, read_stored, read_stored_in, read_topic, real_pair, spawn_esm, Place, Run,
-    Scope,
+    assert_stored_matches, committed_in, cql_node, create_topics_in, esm_args, esm_args_in,
+    is_batch_line, learn_runs, mock_cluster, own_kafka, produce, produce_in, produce_only_in,
+    read_stored, read_stored_in, read_topic, real_pair, spawn_esm, wait_committed_to_end, Place,
+    Run, Scope,
 };
-use common::{interrupt_and_wait, run_logpipe};
+use common::{interrupt_and_wait, run_logpipe, run_logpipe_json};
 use logpipe_core::LogKind;
 use logpipe_testkit::{wait_for_lines, wait_until, Kafka, KafkaOptions, KillOnDrop};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -126,10 +126,7 @@ async fn request_errors_a_broker_down_and_a_killed_mapping_lose_nothing() {
     inject();
     let mut again = args.clone();
     again.extend(["--until-idle", "10s", "--json", "--quiet"].map(String::from));
-    let out = run_logpipe(again, Duration::from_secs(180))
-        .await
-        .assert_success();
-    let summary = out.json();
+    let summary = run_logpipe_json(again, Duration::from_secs(180)).await;
     assert_eq!(summary["discarded"], 0, "{summary}");
     let resumed = summary["records"].as_i64().unwrap();
     assert!(
@@ -170,10 +167,7 @@ async fn a_refused_commit_of_the_last_batch_is_made_again() {
             "--quiet",
         ],
     );
-    let out = run_logpipe(args, Duration::from_secs(120))
-        .await
-        .assert_success();
-    let summary = out.json();
+    let summary = run_logpipe_json(args, Duration::from_secs(120)).await;
     assert_eq!(summary["records"], 60, "{summary}");
     assert_eq!(summary["batches"], 1, "{summary}");
     assert!(
@@ -340,10 +334,7 @@ async fn a_batch_whose_function_panics_fails_or_times_out_is_retried_not_skipped
         "--quiet",
     ]);
     args.extend(scope.topic_flags());
-    let out = run_logpipe(args, Duration::from_secs(120))
-        .await
-        .assert_success();
-    let summary = out.json();
+    let summary = run_logpipe_json(args, Duration::from_secs(120)).await;
     assert_eq!(summary["failed_invocations"], 3, "{summary}");
     assert_eq!(summary["discarded"], 0, "{summary}");
     assert_eq!(summary["records"], 300, "{summary}");
@@ -606,21 +597,13 @@ async fn a_broker_killed_mid_stream_and_restarted_loses_nothing_and_ctrl_c_meanw
     );
     produce_only_in(&scope, &bootstrap, &LogKind::ALL, runs[1]).await;
     let so_far = learn_runs(&scope, &bootstrap, &LogKind::ALL, &runs[..2]).await;
-    {
-        let (b, g) = (bootstrap.clone(), group.clone());
-        tokio::task::spawn_blocking(move || {
-            wait_until(
-                "the mapping commits every record after the restart",
-                Duration::from_secs(180),
-                || {
-                    std::thread::sleep(Duration::from_millis(500));
-                    committed_to_end(&b, &g, &so_far)
-                },
-            )
-        })
-        .await
-        .unwrap();
-    }
+    wait_committed_to_end(
+        "the mapping commits every record after the restart",
+        &bootstrap,
+        &group,
+        so_far,
+    )
+    .await;
     assert!(batches(&lines) > during_outage, "stored after the restart");
 
     // 3. More records; the broker dies again mid-stream and, while it is

@@ -454,15 +454,7 @@ async fn dump_by_the_paged_scan_alone_reads_every_row_past_five_thousand() {
         .await
         .unwrap();
     assert_eq!(rows.len(), 6_500);
-    // (day, offset) of each row, in the order the dump gave them.
-    let keys: Vec<(&str, i64)> = rows
-        .iter()
-        .map(|r| (r["day"].as_str().unwrap(), r["offset"].as_i64().unwrap()))
-        .collect();
-    assert!(
-        keys.is_sorted(),
-        "sorted by (topic, partition, day, offset)"
-    );
+    let keys = logpipe_testkit::assert_dead_letter_order(&rows);
     assert_eq!(keys.first(), Some(&("2026-11-25", 0)));
     assert_eq!(keys.last(), Some(&("2026-11-28", 6_499)));
 }

@@ -31,9 +31,9 @@ use std::time::{Duration, Instant};
 
 use common::kafka::{
     assert_committed_is_stored_in, assert_committed_to_end, assert_is_stored,
-    assert_stored_matches, committed_in, committed_offsets, committed_to_end, create_topics_in,
-    create_topics_with, end_offsets, esm_args_in, group_state, is_batch_line, learn_runs,
-    own_kafka, produce_in, produce_only_in, read_stored_in, real_pair, spawn_esm, Run, Scope,
+    assert_stored_matches, committed_in, committed_offsets, create_topics_in, create_topics_with,
+    end_offsets, esm_args_in, group_state, is_batch_line, learn_runs, own_kafka, produce_in,
+    produce_only_in, read_stored_in, real_pair, spawn_esm, wait_committed_to_end, Run, Scope,
     Truth,
 };
 use common::{args, interrupt_and_wait, run_logpipe};
@@ -269,22 +269,13 @@ async fn two_mappings_in_one_group_one_killed_mid_run_lose_nothing() {
 
     // The first mapping takes the second's partitions over once the
     // second's session has timed out, and finishes.
-    let truth = {
-        let (kafka, group) = (kafka.clone(), group.clone());
-        tokio::task::spawn_blocking(move || {
-            wait_until(
-                "the first mapping commits to the end",
-                Duration::from_secs(180),
-                || {
-                    std::thread::sleep(Duration::from_millis(500));
-                    committed_to_end(&kafka, &group, &truth)
-                },
-            );
-            truth
-        })
-        .await
-        .unwrap()
-    };
+    let truth = wait_committed_to_end(
+        "the first mapping commits to the end",
+        &kafka,
+        &group,
+        truth,
+    )
+    .await;
     let (out, _) = interrupt_and_wait(first, Duration::from_secs(60)).await;
     let first_lines = first_lines.lock().unwrap().clone();
     let stderr = first_lines.join("\n");

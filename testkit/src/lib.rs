@@ -26,11 +26,16 @@
 //! [`wait_output`], [`collect_lines`], [`wait_for_lines`] and
 //! [`last_json_line`] read what they print; [`cpu_seconds`] and
 //! [`status_kib`] what they cost.
+//!
+//! [`headers_of`] and [`assert_dead_letter_order`] read what came back:
+//! a Kafka record's headers, and the order of dumped dead-letter rows;
+//! [`assert_refusals`] checks that a command line refuses bad flags.
 
 mod cassandra;
 mod child;
 mod kafka;
 mod process;
+mod read_back;
 mod tls;
 
 use std::path::PathBuf;
@@ -44,6 +49,7 @@ pub use child::{
 };
 pub use kafka::{Kafka, KafkaOptions, Listeners, Scram};
 pub use process::{free_port, ServerProcess, StartError};
+pub use read_back::{assert_dead_letter_order, assert_refusals, headers_of};
 pub use tls::TestCa;
 
 /// Environment variable naming a running Cassandra (`host:port`) for

@@ -118,14 +118,9 @@ def test_logging_config_takes_lambdas_levels(root):
     app = root.variables["application_log_level"]
     system = root.variables["system_log_level"]
     assert app["default"] == "INFO" and system["default"] == "INFO"
-    for level in LAMBDA_APPLICATION_LEVELS:
-        assert tfparse.validation_accepts("application_log_level", app, level), level
-    for level in ("info", "WARNING", "CRITICAL", ""):
-        assert not tfparse.validation_accepts("application_log_level", app, level), level
-    for level in ("DEBUG", "INFO", "WARN"):
-        assert tfparse.validation_accepts("system_log_level", system, level), level
-    for level in ("TRACE", "ERROR", "FATAL", "warn"):
-        assert not tfparse.validation_accepts("system_log_level", system, level), level
+    tfparse.check_validation("application_log_level", app, LAMBDA_APPLICATION_LEVELS,
+                             ["info", "WARNING", "CRITICAL", ""])
+    tfparse.check_validation("system_log_level", system, ["DEBUG", "INFO", "WARN"], ["TRACE", "ERROR", "FATAL", "warn"])
 
 
 def test_metrics_refuse_an_application_level_that_drops_them(root):
@@ -216,10 +211,7 @@ def test_alarms_read_metrics_as_the_functions_print_them(root, emf_metrics, name
 ])
 def test_observability_thresholds_are_validated(root, name, accepted, rejected):
     var = root.variables[name]
-    for candidate in accepted:
-        assert tfparse.validation_accepts(name, var, candidate), f"{name} must accept {candidate!r}"
-    for candidate in rejected:
-        assert not tfparse.validation_accepts(name, var, candidate), f"{name} must reject {candidate!r}"
+    tfparse.check_validation(name, var, accepted, rejected)
     assert tfparse.validation_accepts(name, var, var.get("default")), name
 
 
@@ -240,6 +232,9 @@ def test_dashboard_reads_the_metric_list(root):
     assert "local.emf_dead_letter_by_reason" in str(root.locals["dashboard_reason_widgets"])
     assert "local.dashboard_batch_widgets" in root.locals["dashboard_widgets"]
     assert "var.metrics_enabled" in root.locals["dashboard_batch_widgets"]
+    graphs = root.locals["dashboard_emf_graphs"]
+    assert "local.dashboard_emf_widgets" in graphs and "local.dashboard_emf_lines[name]" in graphs
+    assert "var.metrics_enabled" in graphs
 
 
 def test_dashboard_names_only_emitted_metrics_and_draws_them_all(root, emf_metrics):

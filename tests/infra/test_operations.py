@@ -19,12 +19,6 @@ REPO = tfparse.REPO
 DOC = (REPO / "docs/infra.md").read_text()
 
 
-def _statement(root, sid):
-    matches = [s for s in tfparse.policy_statements(root) if s.sid == sid]
-    assert len(matches) == 1, sid
-    return matches[0]
-
-
 def _statement_block(root, sid):
     """The raw statement block (with its conditions) of the function policy."""
     doc = root.data[("aws_iam_policy_document", "function")]
@@ -142,7 +136,7 @@ def test_kafka_options_are_variables(root):
 def test_vpc_permissions_follow_the_managed_vpc_access_policy(root):
     from test_terraform import VPC_ACCESS_EXECUTION_ROLE_EC2_ACTIONS
 
-    st = _statement(root, "ManageVpcNetworkInterfaces")
+    st = tfparse.statement(root, "ManageVpcNetworkInterfaces")
     assert VPC_ACCESS_EXECUTION_ROLE_EC2_ACTIONS <= set(st.actions)
     assert st.resources == ["*"]
     assert "condition" not in _statement_block(root, "ManageVpcNetworkInterfaces")
@@ -154,7 +148,7 @@ def test_vpc_permissions_follow_the_managed_vpc_access_policy(root):
 
 
 def test_failure_destination_key(root):
-    st = _statement(root, "EncryptDiscardedBatches")
+    st = tfparse.statement(root, "EncryptDiscardedBatches")
     assert set(st.actions) == {"kms:GenerateDataKey", "kms:Decrypt"}
     assert st.resources == ["${var.on_failure_destination_kms_key_arn}"]
     (cond,) = _statement_block(root, "EncryptDiscardedBatches")["condition"]
@@ -252,9 +246,17 @@ def test_dashboard(root):
     assert "var.throttles_alarm_threshold" in str(by_metric["Throttles"]["thresholds"])
     assert "local.duration_alarm_threshold_ms" in str(by_metric["Duration"]["thresholds"])
     assert '"OffsetLag"' in root.locals["dashboard_function_metric"]
+    graphs = root.locals["dashboard_function_graphs"]
+    for part in ("local.dashboard_function_widgets", "local.dashboard_lag_widgets",
+                 "local.dashboard_function_metric[w.metric]"):
+        assert part in graphs, part
+    drawn = root.locals["dashboard_threshold_graphs"]
+    for part in ("local.dashboard_function_graphs", "local.dashboard_emf_graphs", "metrics = w.metrics",
+                 "horizontal = w.thresholds"):
+        assert part in drawn, part
     widgets = root.locals["dashboard_widgets"]
-    for part in ("local.dashboard_function_widgets", "local.dashboard_lag_widgets", "local.dashboard_esm_widgets",
-                 "local.dashboard_function_metric[w.metric]", "horizontal = w.thresholds"):
+    for part in ("local.dashboard_threshold_graphs", "local.dashboard_batch_widgets", "local.dashboard_esm_widgets",
+                 'view = "timeSeries"', "period = var.alarm_period_seconds"):
         assert part in widgets, part
     esm = root.locals["dashboard_esm_widgets"]
     assert "EventSourceMappingUUID" in esm and "aws_lambda_event_source_mapping.this[topic].uuid" in esm
@@ -298,23 +300,11 @@ ESM_CLI_SOURCES = [
 ]
 
 
-def _matching_paren(text, start):
-    depth = 0
-    for i in range(start, len(text)):
-        if text[i] == "(":
-            depth += 1
-        elif text[i] == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-    raise ValueError("unbalanced")
-
-
 def clap_long_flags(text):
     """Long flags of the `#[arg(...)]` fields of clap derive structs."""
     flags = set()
     for m in re.finditer(r"#\[arg\(", text):
-        close = _matching_paren(text, m.end() - 1)
+        close = tfparse.matching_paren(text, m.end() - 1)
         attr = text[m.end():close]
         field = re.search(r"\)\]\s*(?:(?:#\[[^\]]*\]|///[^\n]*)\s*)*(?:pub(?:\([^)]*\))?\s+)?([a-z_][a-z0-9_]*)\s*:",
                           text[close:])

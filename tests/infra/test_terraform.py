@@ -299,11 +299,7 @@ RANGES = [
 
 @pytest.mark.parametrize("name,accepted,rejected", RANGES, ids=[r[0] for r in RANGES])
 def test_validation_ranges(root, name, accepted, rejected):
-    var = root.variables[name]
-    for candidate in accepted:
-        assert tfparse.validation_accepts(name, var, candidate), f"{name} must accept {candidate!r}"
-    for candidate in rejected:
-        assert not tfparse.validation_accepts(name, var, candidate), f"{name} must reject {candidate!r}"
+    tfparse.check_validation(name, root.variables[name], accepted, rejected)
 
 
 def test_variable_defaults_pass_their_own_validation(root):
@@ -412,39 +408,33 @@ def test_resource_wildcards_only_for_actions_without_resource_arns(root):
             assert not extra, f"{st.where}/{st.sid}: {extra} must be scoped to ARNs"
 
 
-def _statement(root, sid):
-    matches = [s for s in tfparse.policy_statements(root) if s.sid == sid]
-    assert len(matches) == 1, sid
-    return matches[0]
-
-
 def test_logs_only_on_own_log_group(root):
-    st = _statement(root, "WriteOwnLogGroup")
+    st = tfparse.statement(root, "WriteOwnLogGroup")
     assert st.resources == ["${aws_cloudwatch_log_group.function[each.key].arn}:*"]
     assert "logs:CreateLogGroup" not in st.actions
 
 
 def test_secrets_only_the_ones_it_reads(root):
-    st = _statement(root, "ReadOwnSecrets")
+    st = tfparse.statement(root, "ReadOwnSecrets")
     assert st.actions == ["secretsmanager:GetSecretValue"]
     (resources,) = st.resources
     arns = set(re.findall(r"var\.([a-z_]+_arn)\b", resources))
     assert arns == {"cassandra_credentials_secret_arn", "kafka_auth_secret_arn", "kafka_server_root_ca_secret_arn"}
-    decrypt = _statement(root, "DecryptSecretsThroughSecretsManager")
+    decrypt = tfparse.statement(root, "DecryptSecretsThroughSecretsManager")
     assert decrypt.actions == ["kms:Decrypt"]
 
 
 def test_msk_permissions_scoped_to_cluster_topic_and_group(root):
-    describe = _statement(root, "DescribeOwnMskCluster")
+    describe = tfparse.statement(root, "DescribeOwnMskCluster")
     assert set(describe.actions) == {"kafka:DescribeCluster", "kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers"}
     assert describe.resources == ["${var.msk_cluster_arn}"]
-    connect = _statement(root, "ConnectToOwnMskCluster")
+    connect = tfparse.statement(root, "ConnectToOwnMskCluster")
     assert set(connect.actions) == {"kafka-cluster:Connect", "kafka-cluster:DescribeClusterDynamicConfiguration"}
     assert connect.resources == ["${var.msk_cluster_arn}"]
-    topic = _statement(root, "ReadOwnMskTopic")
+    topic = tfparse.statement(root, "ReadOwnMskTopic")
     assert set(topic.actions) == {"kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"}
     assert topic.resources == ["${local.msk_topic_arn_prefix}/${each.key}"]
-    group = _statement(root, "UseOwnMskConsumerGroup")
+    group = tfparse.statement(root, "UseOwnMskConsumerGroup")
     assert set(group.actions) == {"kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"}
     assert group.resources == ["${local.msk_group_arn_prefix}/${each.value.consumer_group_id}"]
     assert ":topic/" in root.locals["msk_topic_arn_prefix"]

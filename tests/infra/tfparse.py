@@ -148,6 +148,13 @@ def policy_statements(module: Module) -> Iterator[Statement]:
             )
 
 
+def statement(module: Module, sid: str) -> Statement:
+    """The one policy statement with this sid."""
+    matches = [s for s in policy_statements(module) if s.sid == sid]
+    assert len(matches) == 1, sid
+    return matches[0]
+
+
 # ---------------------------------------------------------------------------
 # Evaluating simple variable validations
 # ---------------------------------------------------------------------------
@@ -196,6 +203,33 @@ def validation_accepts(name: str, variable: dict, candidate: Any) -> bool:
     return True
 
 
+def check_validation(name: str, variable: dict, accepted: list, rejected: list) -> None:
+    """Fail unless the validations of a variable accept every candidate in
+    `accepted` and reject every one in `rejected`."""
+    for candidate in accepted:
+        assert validation_accepts(name, variable, candidate), f"{name} must accept {candidate!r}"
+    for candidate in rejected:
+        assert not validation_accepts(name, variable, candidate), f"{name} must reject {candidate!r}"
+
+
+# ---------------------------------------------------------------------------
+# Text
+# ---------------------------------------------------------------------------
+
+
+def matching_paren(text: str, start: int) -> int:
+    """Index of the ")" that closes the "(" at `start`."""
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    raise ValueError(f"unbalanced parentheses from offset {start}")
+
+
 # ---------------------------------------------------------------------------
 # cassandra/schema.cql
 # ---------------------------------------------------------------------------
@@ -237,25 +271,13 @@ def _split_top_level(s: str) -> list[str]:
     return parts
 
 
-def _matching_paren(s: str, start: int) -> int:
-    depth = 0
-    for i in range(start, len(s)):
-        if s[i] == "(":
-            depth += 1
-        elif s[i] == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-    raise ValueError("unbalanced parentheses in CQL")
-
-
 def parse_cql_tables(text: str) -> dict[str, CqlTable]:
     text = _strip_cql_comments(text)
     tables: dict[str, CqlTable] = {}
     for m in re.finditer(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.\"]+)\s*\(", text, re.I):
         name = m.group(1).replace('"', "").split(".")[-1].lower()
         open_at = m.end() - 1
-        close_at = _matching_paren(text, open_at)
+        close_at = matching_paren(text, open_at)
         body = text[open_at + 1 : close_at]
         tail = text[close_at + 1 : text.find(";", close_at) if ";" in text[close_at:] else len(text)]
         columns: dict[str, str] = {}

@@ -490,11 +490,10 @@ fn e2e(args: &Args) {
                 return;
             }
         };
-        let stored = demo_row("Apache Kafka 4, Apache Cassandra 5", &run, &{
-            let stored = stored_of(&run.summary).max(1.0);
-            let jvms = |cpu: f64| format!("{:.1}", cpu * 1e6 / stored);
-            format!(" / {} / {}", jvms(k1 - k0), jvms(c1 - c0))
-        });
+        let stored = stored_of(&run.summary);
+        let jvms = |cpu: f64| format!("{:.1}", cpu * 1e6 / stored.max(1.0));
+        let servers = format!(" / {} / {}", jvms(k1 - k0), jvms(c1 - c0));
+        demo_row("Apache Kafka 4, Apache Cassandra 5", &run, &servers);
         best_e2e = best_e2e.max(run.summary["records_per_second"].as_f64().unwrap_or(0.0));
 
         let mut distinct = logpipe_core::ProcessedBatch::default();
@@ -566,8 +565,8 @@ fn stored_of(summary: &serde_json::Value) -> f64 {
     summary["written"].as_f64().unwrap_or(0.0) + summary["dead_lettered"].as_f64().unwrap_or(0.0)
 }
 
-/// Prints one demo run as a row of §4's table; returns the records stored.
-fn demo_row(name: &str, r: &DemoRun, servers: &str) -> f64 {
+/// Prints one demo run as a row of §4's table.
+fn demo_row(name: &str, r: &DemoRun, servers: &str) {
     let s = &r.summary;
     let stored = stored_of(s);
     let per_million = if stored > 0.0 {
@@ -585,7 +584,6 @@ fn demo_row(name: &str, r: &DemoRun, servers: &str) -> f64 {
         s["batch_latency_ms"]["p99"],
         s["batches"],
     );
-    stored
 }
 
 /// The function's environment under the fake runtime API.

@@ -14,10 +14,9 @@ use crate::json::Json;
 use crate::json_scan::{FieldsRead, Names, Scanner};
 use crate::log_types::{ActivityLog, AuthLog, Device, Geo, SessionLog};
 use crate::reason::{ReasonCode, Rejection};
-use crate::record::write_time_micros;
 use crate::topics::LogKind;
 
-pub use crate::rows::{day_of, ActivityRow, AuthRow, LogRow, SessionRow};
+pub use crate::rows::{day_of, ActivityRow, AuthRow, LogRow, Position, SessionRow};
 
 mod nested;
 use nested::{metadata, DeviceField, GeoField, Metadata};
@@ -52,28 +51,6 @@ pub use logpipe_contract::limits::{
     MAX_ACTIVITY_DURATION_MS, MAX_FAILURE_REASON_BYTES, MAX_PAGES_VIEWED, MAX_RESOURCE_BYTES,
     MAX_SESSION_DURATION_MS, MAX_USER_AGENT_BYTES,
 };
-
-/// Where a record came from in Kafka; stored with every row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
-    /// Kafka partition.
-    pub partition: i32,
-    /// Offset within the partition.
-    pub offset: i64,
-    /// The record's Kafka timestamp in epoch milliseconds, if it has one:
-    /// the row's write time comes from it (from the log's own time without
-    /// it). Not stored as a column.
-    pub timestamp_ms: Option<i64>,
-}
-
-impl Position {
-    /// The write time (microseconds) of the row of a log with time
-    /// `event_time_ms` read at this position: see
-    /// [`crate::record::write_time_micros`].
-    pub fn write_time(&self, event_time_ms: i64) -> i64 {
-        write_time_micros(self.timestamp_ms.unwrap_or(event_time_ms), self.offset)
-    }
-}
 
 /// The columns of each log table, in declaration order ([`crate::table`]).
 pub fn columns(kind: LogKind) -> &'static [&'static str] {

@@ -16,9 +16,31 @@ use uuid::Uuid;
 
 use crate::column::{Optional, Text, TextMap};
 use crate::log_types::{ActivityLog, AuthLog, Device, Geo, SessionLog};
-use crate::logs::Position;
+use crate::record::write_time_micros;
 use crate::table::{Table, ACTIVITY_LOGS, AUTH_LOGS, DEAD_LETTERS, SESSION_LOGS};
 use crate::topics::LogKind;
+
+/// Where a record came from in Kafka; stored with every row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// Kafka partition.
+    pub partition: i32,
+    /// Offset within the partition.
+    pub offset: i64,
+    /// The record's Kafka timestamp in epoch milliseconds, if it has one:
+    /// the row's write time comes from it (from the log's own time without
+    /// it). Not stored as a column.
+    pub timestamp_ms: Option<i64>,
+}
+
+impl Position {
+    /// The write time (microseconds) of the row of a log with time
+    /// `event_time_ms` read at this position: see
+    /// [`crate::record::write_time_micros`].
+    pub fn write_time(&self, event_time_ms: i64) -> i64 {
+        write_time_micros(self.timestamp_ms.unwrap_or(event_time_ms), self.offset)
+    }
+}
 
 /// A row of `auth_logs`.
 #[derive(Debug, Clone, PartialEq, SerializeRow)]
@@ -37,7 +59,7 @@ pub struct AuthRow {
     pub city: Optional<Text>,
     pub source_partition: i32,
     pub source_offset: i64,
-    /// Write time in microseconds ([`crate::logs::Position::write_time`]); bound as
+    /// Write time in microseconds ([`Position::write_time`]); bound as
     /// `USING TIMESTAMP`, not a column.
     #[scylla(skip)]
     pub write_time: i64,
@@ -59,7 +81,7 @@ pub struct SessionRow {
     pub pages_viewed: Optional<i32>,
     pub source_partition: i32,
     pub source_offset: i64,
-    /// Write time in microseconds ([`crate::logs::Position::write_time`]); bound as
+    /// Write time in microseconds ([`Position::write_time`]); bound as
     /// `USING TIMESTAMP`, not a column.
     #[scylla(skip)]
     pub write_time: i64,
@@ -79,7 +101,7 @@ pub struct ActivityRow {
     pub metadata: Optional<TextMap>,
     pub source_partition: i32,
     pub source_offset: i64,
-    /// Write time in microseconds ([`crate::logs::Position::write_time`]); bound as
+    /// Write time in microseconds ([`Position::write_time`]); bound as
     /// `USING TIMESTAMP`, not a column.
     #[scylla(skip)]
     pub write_time: i64,

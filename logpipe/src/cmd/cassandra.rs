@@ -41,10 +41,7 @@ pub async fn run(args: CassandraArgs) -> anyhow::Result<ExitCode> {
     // A line scripts can wait for.
     println!("CQL node listening on {}", node.addr());
     eprintln!("press Ctrl-C to stop (data lives in memory and is lost on exit)");
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
-    eprintln!("stopping");
+    crate::shutdown::until_ctrl_c().await?;
     drop(node);
     Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::Args;
 
 use crate::broker::EmbeddedKafka;
@@ -44,10 +43,7 @@ pub async fn run(args: KafkaArgs) -> anyhow::Result<ExitCode> {
     eprintln!("press Ctrl-C to stop");
     // A line scripts can wait for.
     println!("Kafka broker listening on {}", kafka.bootstrap_servers());
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
-    eprintln!("stopping");
+    crate::shutdown::until_ctrl_c().await?;
     drop(kafka);
     Ok(ExitCode::SUCCESS)
 }

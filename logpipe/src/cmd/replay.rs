@@ -16,6 +16,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
+use log_generator::flags::named_topic;
 use logpipe_core::batch::{process_payload, ProcessedBatch, TopicCounts};
 use logpipe_core::topics::DEFAULT_KEYSPACE;
 use logpipe_core::{Function, LogKind, Router};
@@ -214,15 +215,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
     let mut routes: Vec<(String, LogKind)> = LogKind::ALL
         .into_iter()
-        .map(|k| {
-            let topic = args
-                .topics
-                .iter()
-                .rev()
-                .find(|(kind, _)| *kind == k)
-                .map_or(k.default_topic(), |(_, t)| t.as_str());
-            (topic.to_owned(), k)
-        })
+        .map(|k| (named_topic(&args.topics, k).to_owned(), k))
         .collect();
     routes.sort();
     let router = Router::new(routes, REPLAY_FUNCTION);
@@ -331,12 +324,10 @@ fn print_summary(s: &ReplaySummary, dump: Option<&Path>) {
         );
     }
     if !s.dead_letter_reasons.is_empty() {
-        let reasons: Vec<String> = s
-            .dead_letter_reasons
-            .iter()
-            .map(|(r, n)| format!("{r} {n}"))
-            .collect();
-        println!("dead-letter reasons: {}", reasons.join(", "));
+        println!(
+            "dead-letter reasons: {}",
+            log_generator::reason_counts(&s.dead_letter_reasons)
+        );
     }
     if let Some(dir) = dump {
         println!("tables dumped to {}", dir.display());

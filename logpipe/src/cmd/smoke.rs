@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use clap::Args;
-use log_generator::KafkaSecurity;
+use log_generator::{Bootstrap, KafkaSecurity};
 use logpipe_core::schema::{self, TableKey};
 use logpipe_core::sink::connect_session;
 use logpipe_core::topics::{DEAD_LETTER_TABLE, DEFAULT_KEYSPACE};
@@ -416,9 +416,9 @@ pub async fn run(args: SmokeArgs) -> anyhow::Result<ExitCode> {
             outcomes.push(outcome);
         }
     } else {
-        let bootstrap = args.bootstrap.clone().unwrap_or_default();
+        let servers = args.bootstrap.clone().unwrap_or_default();
         let connection = KafkaConnection {
-            bootstrap,
+            bootstrap: Bootstrap { servers },
             security: args.security.clone(),
             kafka_config: args.kafka_config.clone(),
         };
@@ -534,7 +534,7 @@ async fn produce(
                 .send(record, timeout)
                 .await
                 .map_err(|(e, _)| anyhow::anyhow!("producing to {}: {e}", batch.topic))
-                .with_context(|| format!("at {}", connection.bootstrap))?;
+                .with_context(|| format!("at {}", connection.bootstrap.servers))?;
             places.push((delivery.partition, delivery.offset));
         }
         out.push(places);

@@ -135,7 +135,7 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<ExitCode> {
             let topics: Vec<String> = a.selection.resolve().into_iter().map(|(_, t)| t).collect();
             let created = create_topics(&config, &topics, a.partitions, a.replication)
                 .await
-                .with_context(|| format!("at {}", a.kafka.bootstrap))?;
+                .with_context(|| format!("at {}", a.kafka.bootstrap.servers))?;
             for (topic, how) in created {
                 match how {
                     Created::New => println!(

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use log_generator::flags::parse_key_value;
 pub use log_generator::flags::TopicSelection;
-use log_generator::{KafkaSecurity, Refused};
+use log_generator::{Bootstrap, KafkaSecurity, Refused};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, DeliveryResult, ProducerContext};
@@ -19,14 +19,8 @@ use rdkafka::{ClientConfig, ClientContext};
 /// Bootstrap servers, TLS, SASL and raw librdkafka settings.
 #[derive(Debug, Clone, clap::Args)]
 pub struct KafkaConnection {
-    /// Kafka bootstrap servers, host:port[,host:port...]
-    #[arg(
-        help_heading = "Kafka",
-        long,
-        value_name = "SERVERS",
-        default_value = "127.0.0.1:9092"
-    )]
-    pub bootstrap: String,
+    #[command(flatten)]
+    pub bootstrap: Bootstrap,
 
     /// TLS and SASL: the generator's flags.
     #[command(flatten)]
@@ -53,7 +47,7 @@ impl KafkaConnection {
         specific: impl FnOnce(&mut ClientConfig),
     ) -> anyhow::Result<ClientConfig> {
         let mut config = ClientConfig::new();
-        config.set("bootstrap.servers", &self.bootstrap);
+        config.set("bootstrap.servers", &self.bootstrap.servers);
         self.security()?.apply(&mut config);
         specific(&mut config);
         for (k, v) in &self.kafka_config {

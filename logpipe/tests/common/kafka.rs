@@ -661,6 +661,27 @@ pub fn committed_to_end(bootstrap: &str, group_prefix: &str, truth: &Truth) -> b
     })
 }
 
+/// Waits, at most three minutes and on a blocking thread, until
+/// [`committed_to_end`] holds; `what` names the wait when it times out.
+/// Gives the truth back.
+pub async fn wait_committed_to_end(
+    what: &'static str,
+    bootstrap: &str,
+    group_prefix: &str,
+    truth: Truth,
+) -> Truth {
+    let (bootstrap, group) = (bootstrap.to_owned(), group_prefix.to_owned());
+    tokio::task::spawn_blocking(move || {
+        logpipe_testkit::wait_until(what, Duration::from_secs(180), || {
+            std::thread::sleep(Duration::from_millis(500));
+            committed_to_end(&bootstrap, &group, &truth)
+        });
+        truth
+    })
+    .await
+    .expect("the waiting thread")
+}
+
 // ---------------------------------------------------------------------------
 // What the tables hold
 

@@ -190,6 +190,11 @@ pub async fn run_logpipe(args: Vec<String>, limit: Duration) -> Finished {
         .into()
 }
 
+/// [`run_logpipe`] for a run that must succeed: its `--json` summary.
+pub async fn run_logpipe_json(args: Vec<String>, limit: Duration) -> serde_json::Value {
+    run_logpipe(args, limit).await.assert_success().json()
+}
+
 /// Ctrl-C to a running `logpipe`, then its output once it has exited (at
 /// most `limit`, on a blocking thread) and how long the stop took.
 pub async fn interrupt_and_wait(child: KillOnDrop, limit: Duration) -> (Output, Duration) {
