@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine;
-use chrono::{DateTime, NaiveDate};
+use chrono::DateTime;
 use scylla::client::session::Session;
 use scylla::response::query_result::QueryResult;
 use scylla::response::{PagingState, PagingStateResponse};
@@ -25,6 +25,10 @@ use logpipe_core::batch::ProcessedBatch;
 use logpipe_core::logs::LogRow;
 use logpipe_core::schema::{self, TableKey};
 use logpipe_core::topics::DEAD_LETTER_TABLE;
+
+/// A CQL `date` as `YYYY-MM-DD`, kept in `logpipe_core::rows` beside the
+/// `day` partition it reads back.
+pub use logpipe_core::rows::format_date;
 
 /// Rows a page of a whole-table read asks for.
 pub const DUMP_PAGE_ROWS: i32 = 1000;
@@ -348,15 +352,6 @@ pub fn format_timestamp(ms: i64) -> String {
     DateTime::from_timestamp_millis(ms)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
         .unwrap_or_else(|| ms.to_string())
-}
-
-/// A CQL `date` (days since the epoch, offset by 2^31) as `YYYY-MM-DD`.
-pub fn format_date(raw: u32) -> String {
-    let days = i64::from(raw) - (1i64 << 31);
-    NaiveDate::from_ymd_opt(1970, 1, 1)
-        .and_then(|epoch| epoch.checked_add_signed(chrono::Duration::days(days)))
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_else(|| days.to_string())
 }
 
 #[cfg(test)]

@@ -693,8 +693,8 @@ async fn listing_pages_past_five_thousand_rows() {
         ))
         .await
         .unwrap();
-    let d0 = common::real::cql_day(DAY0_MS);
-    let d1 = common::real::cql_day(DAY0_MS + common::real::DAY_MS);
+    let d0 = logpipe_core::rows::day_of(DAY0_MS);
+    let d1 = logpipe_core::rows::day_of(DAY0_MS + common::real::DAY_MS);
     let rows_to_write: Vec<(&str, i32, scylla::value::CqlDate, i64, &str)> = (0..3000)
         .map(|o| ("pa", 0, d0, o, "invalid_json"))
         .chain((0..2500).map(|o| ("pb", 1, d1, o, "missing_field")))

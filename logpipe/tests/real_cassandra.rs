@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use logpipe_core::batch::{process_payload, Router};
+use logpipe_core::rows::day_of;
 use logpipe_core::schema;
 use logpipe_core::sink::{connect_session, CassandraSink};
 use logpipe_core::topics::DEAD_LETTER_TABLE;
@@ -30,9 +31,9 @@ use scylla::value::{CqlTimestamp, CqlValue, Row};
 use uuid::Uuid;
 
 use common::real::{
-    activity_log, assert_write_times, auth_log, count, cql_day, read_dump, record_timestamps,
-    replay, rows, rows_with_write_times, run_env, session, session_log, shared_cassandra,
-    unique_name, uuid_of, write_event, Rec, DAY0_MS, DAY_MS,
+    activity_log, assert_write_times, auth_log, count, read_dump, record_timestamps, replay, rows,
+    rows_with_write_times, run_env, session, session_log, shared_cassandra, unique_name, uuid_of,
+    write_event, Rec, DAY0_MS, DAY_MS,
 };
 use common::{args, dump_keyspace, fixture_names, read_rows, root, TABLES};
 
@@ -106,7 +107,7 @@ async fn rows_come_back_newest_first_within_a_day_partition() {
             "SELECT event_time, {id_column} FROM {ks}.{table} WHERE user_id = ? AND day = ?"
         );
         let got: Vec<(i64, String)> =
-            rows::<(CqlTimestamp, Uuid)>(&session, &cql, (user, cql_day(DAY0_MS)))
+            rows::<(CqlTimestamp, Uuid)>(&session, &cql, (user, day_of(DAY0_MS)))
                 .await
                 .into_iter()
                 .map(|(t, id)| (t.0, id.to_string()))
@@ -143,7 +144,7 @@ async fn latest_activity(
         if missing <= 0 {
             break;
         }
-        let day = cql_day(newest_ms - back * DAY_MS);
+        let day = day_of(newest_ms - back * DAY_MS);
         out.extend(time_and_id(
             session
                 .execute_unpaged(&stmt, (user, day, missing))
@@ -219,7 +220,7 @@ async fn the_latest_events_read_returns_exactly_the_newest_n() {
     let stmt = format!("SELECT * FROM {ks}.activity_logs WHERE user_id = ? AND day = ? LIMIT 10");
     let got = time_and_id(
         session
-            .query_unpaged(stmt, (user, cql_day(day2)))
+            .query_unpaged(stmt, (user, day_of(day2)))
             .await
             .unwrap(),
     );
@@ -239,7 +240,7 @@ async fn the_latest_events_read_returns_exactly_the_newest_n() {
                     "SELECT * FROM {ks}.activity_logs WHERE user_id = ? AND day = ? \
                      AND event_time < ? LIMIT 10"
                 ),
-                (user, cql_day(day2), CqlTimestamp(last_time)),
+                (user, day_of(day2), CqlTimestamp(last_time)),
             )
             .await
             .unwrap(),
@@ -703,7 +704,7 @@ async fn every_cell_carries_the_write_time_of_its_record() {
         (),
     )
     .await;
-    assert_eq!(dead, [(Some(678), cql_day(0))]);
+    assert_eq!(dead, [(Some(678), day_of(0))]);
 }
 
 /// An auth and an activity log (one primary key each) in two versions, an

@@ -21,9 +21,9 @@ use common::kafka::{create_topics_in, Scope};
 use common::real::{env, rows, run_env, session, shared_cassandra, spawn_logpipe_env, unique_name};
 use common::watch::{cargo_lambda, invoke_until_answered, start_cargo_lambda_watch_with};
 use common::{args, Finished};
+use logpipe_core::rows::day_of;
 use logpipe_core::LogKind;
 use logpipe_testkit::collect_lines;
-use scylla::value::CqlDate;
 
 const FUNCTIONS: [&str; 3] = ["auth-logs", "session-logs", "activity-logs"];
 
@@ -60,9 +60,7 @@ fn assert_passed(out: &Finished, keyspace: &str, with_summaries: bool) -> String
 /// and checks a few columns the functions derive from the logs.
 async fn assert_rows_stored(cql: &str, keyspace: &str, user: &str, topics: [&str; 3]) {
     let session = session(cql).await;
-    let today = CqlDate(
-        (chrono::Utc::now().timestamp_millis().div_euclid(86_400_000) + (1i64 << 31)) as u32,
-    );
+    let today = day_of(chrono::Utc::now().timestamp_millis());
     let auth: Vec<(String, String, Option<String>, Option<String>)> = rows(
         &session,
         &format!(

@@ -602,15 +602,6 @@ mod tests {
         }
     }
 
-    /// A CQL `date` (days since the epoch, offset by 2^31) as `YYYY-MM-DD`.
-    fn ymd(day: scylla::value::CqlDate) -> String {
-        let days = i64::from(day.0) - (1i64 << 31);
-        let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
-        (epoch + chrono::Duration::days(days))
-            .format("%Y-%m-%d")
-            .to_string()
-    }
-
     #[test]
     fn dead_letters_keep_key_and_the_whole_value_but_64_kib_of_a_too_large_one() {
         let huge = b64(&vec![b'x'; MAX_VALUE_BYTES + 10]);
@@ -666,7 +657,7 @@ mod tests {
     #[test]
     fn dead_letters_are_filed_under_the_day_of_their_kafka_timestamp() {
         let d = dead_letter_of(&rec(Some("%%%")));
-        assert_eq!(ymd(d.day), "2026-11-25");
+        assert_eq!(crate::rows::format_date(d.day.0), "2026-11-25");
         assert_eq!(d.day, day_of(1_795_615_200_000));
         // Just before and at midnight UTC.
         for (ms, day) in [
@@ -678,7 +669,7 @@ mod tests {
                 timestamp_ms: ms,
                 ..rec(None)
             });
-            assert_eq!(ymd(d.day), day, "{ms}");
+            assert_eq!(crate::rows::format_date(d.day.0), day, "{ms}");
         }
     }
 
@@ -697,7 +688,7 @@ mod tests {
             assert_eq!(none(None).timestamp(), None);
             let d = dead_letter_of(&none(Some("%%%")));
             assert_eq!(d.record_timestamp, Optional(None));
-            assert_eq!(ymd(d.day), "1970-01-01");
+            assert_eq!(crate::rows::format_date(d.day.0), "1970-01-01");
             assert_eq!(d.write_time, 567);
             let v = b64(AUTH.as_bytes());
             let Outcome::Row(row) = classify(Some(LogKind::Auth), "auth-logs", &none(Some(&v)))

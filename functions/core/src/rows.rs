@@ -188,6 +188,16 @@ pub fn day_of(ms: i64) -> CqlDate {
     CqlDate((days + (1i64 << 31)) as u32)
 }
 
+/// A CQL `date` (days since the epoch, offset by 2^31) as `YYYY-MM-DD`;
+/// the days themselves for a date outside chrono's range.
+pub fn format_date(raw: u32) -> String {
+    let days = i64::from(raw) - (1i64 << 31);
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
+        .and_then(|epoch| epoch.checked_add_signed(chrono::Duration::days(days)))
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| days.to_string())
+}
+
 /// A validated log of any kind, ready to insert.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LogRow {

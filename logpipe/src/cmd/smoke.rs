@@ -28,6 +28,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use log_generator::{Bootstrap, KafkaSecurity};
+use logpipe_core::rows::day_of;
 use logpipe_core::schema::{self, TableKey};
 use logpipe_core::sink::connect_session;
 use logpipe_core::topics::{DEAD_LETTER_TABLE, DEFAULT_KEYSPACE};
@@ -35,7 +36,7 @@ use logpipe_core::{BatchSummary, LogKind};
 use logpipe_local::dump::{self, format_timestamp, JsonRow};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use scylla::client::session::Session;
-use scylla::value::{CqlDate, CqlValue};
+use scylla::value::CqlValue;
 use serde_json::{json, Value};
 
 use crate::cmd::replay::error_text;
@@ -240,11 +241,6 @@ fn day_text(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms)
         .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
-}
-
-/// The CQL `date` of epoch milliseconds (UTC).
-fn cql_day(ms: i64) -> CqlDate {
-    CqlDate((ms.div_euclid(86_400_000) + (1i64 << 31)) as u32)
 }
 
 /// The valid logs of `kind` for `user`, the first at `now_ms`, each a
@@ -594,7 +590,7 @@ async fn check_rows(session: &Session, keyspace: &str, batch: &Batch) -> Checked
     for day in days {
         let pk = vec![
             CqlValue::Text(user.to_owned()),
-            CqlValue::Date(cql_day(day * 86_400_000)),
+            CqlValue::Date(day_of(day * 86_400_000)),
         ];
         match dump::partition_rows(session, keyspace, &key, &pk).await {
             Ok(rows) => stored.extend(rows),
@@ -643,7 +639,7 @@ async fn check_rows(session: &Session, keyspace: &str, batch: &Batch) -> Checked
         let pk = vec![
             CqlValue::Text(batch.topic.clone()),
             CqlValue::Int(bad.partition),
-            CqlValue::Date(cql_day(bad.timestamp_ms)),
+            CqlValue::Date(day_of(bad.timestamp_ms)),
         ];
         match dump::partition_rows(session, keyspace, &dl, &pk).await {
             Ok(rows) => match rows.iter().find(|r| r.get("offset") == Some(&json!(bad.offset))) {
@@ -772,6 +768,6 @@ mod tests {
         assert_eq!(rows[0].1["event_type"], "session_start");
         assert_eq!(rows[0].1["device_type"], "desktop");
         assert_eq!(day_text(now), "2026-11-25");
-        assert_eq!(dump::format_date(cql_day(now).0), "2026-11-25");
+        assert_eq!(dump::format_date(day_of(now).0), "2026-11-25");
     }
 }

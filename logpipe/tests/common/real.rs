@@ -334,12 +334,6 @@ pub fn expected_write_time(kafka_ms: Option<i64>, fallback_ms: i64, offset: i64)
     kafka_ms.unwrap_or(fallback_ms) * 1000 + offset.rem_euclid(1000)
 }
 
-/// A CQL `date` value for the UTC day of `ms` (days since the epoch,
-/// offset by 2^31, as the protocol carries it).
-pub fn cql_day(ms: i64) -> scylla::value::CqlDate {
-    scylla::value::CqlDate((ms.div_euclid(DAY_MS) + (1i64 << 31)) as u32)
-}
-
 /// The columns of `keyspace.table` as the server declares them:
 /// (name, kind, type), kind being `partition_key`, `clustering` or `regular`.
 pub async fn columns(
